@@ -1,0 +1,78 @@
+"""The Starlette application: GraphQL at /graphql, /healthz, /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.context import Context
+from api.http import GraphQLEndpoint
+from api.localdb import resolve_database_url
+from api.metrics import POOL, REGISTRY
+from api.schema import schema
+from api.settings import Settings, load_settings
+from geo.db import make_engine, make_sessionmaker
+
+
+class Resources:
+    """What the lifespan owns: the engine and its session factory."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+def create_app(settings: Settings) -> Starlette:
+    resources = Resources()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = make_engine(
+            resolve_database_url(settings),
+            statement_timeout_ms=settings.statement_timeout_ms,
+            pool_size=settings.pool_size,
+        )
+        resources.engine = engine
+        resources.sessionmaker = make_sessionmaker(engine)
+        POOL.engine = engine
+        try:
+            yield
+        finally:
+            POOL.engine = None
+            await engine.dispose()
+
+    def make_context(request: Request) -> Context:
+        return Context(request, settings, resources.engine, resources.sessionmaker)
+
+    async def healthz(request: Request) -> Response:
+        try:
+            async with resources.engine.connect() as conn:
+                postgis = await conn.scalar(text("SELECT postgis_lib_version()"))
+        except Exception as error:  # any failure means "not healthy"; say which
+            reason = type(error).__name__
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+        return JSONResponse({"status": "ok", "postgis": postgis})
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    graphql = GraphQLEndpoint(schema, settings, make_context)
+    routes: list[Any] = [
+        Route("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+    ]
+    return Starlette(debug=settings.debug, routes=routes, lifespan=lifespan)
+
+
+def app_factory() -> Starlette:
+    """Entry point for `uvicorn --factory api.app:app_factory`."""
+    return create_app(load_settings())

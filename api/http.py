@@ -1,0 +1,297 @@
+"""The GraphQL-over-HTTP endpoint: a lean path from request to cached document to execution.
+
+Why not strawberry's own view: it answers `application/json` with status 200 for everything and
+re-parses every document. This endpoint follows the GraphQL-over-HTTP spec (media types, status
+codes, GET for queries only), caches parsed and validated documents by their text, and runs
+them with graphql-core directly. Resolvers, strawberry's exception handlers and typed errors are
+unchanged: they live in the schema, not in the view.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.language import DocumentNode
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+from api.errors import mask_errors
+from api.metrics import observe_request
+from api.settings import Settings
+from api.validation import depth_limit_rule
+
+log = logging.getLogger("circle.http")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class RequestError(Exception):
+    """The HTTP request is not a well-formed GraphQL request: answered before execution."""
+
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    """A parsed and validated document, or the errors that stop it."""
+
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...]
+    operations: dict[str | None, OperationDefinitionNode]
+
+
+class DocumentCache:
+    """Parses and validates each distinct document text once (per process)."""
+
+    def __init__(self, schema: GraphQLSchema, settings: Settings, size: int = 1024) -> None:
+        rules = [*specified_rules, depth_limit_rule(settings.max_depth)]
+        if not settings.introspection:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        self._schema = schema
+        self._rules = rules
+        self._max_tokens = settings.max_document_tokens
+        self.prepare = lru_cache(maxsize=size)(self._prepare)
+
+    def _prepare(self, query: str) -> PreparedDocument:
+        try:
+            document = parse(query, max_tokens=self._max_tokens)
+        except GraphQLError as error:
+            return PreparedDocument(None, (error,), {})
+        errors = validate(self._schema, document, self._rules)
+        if errors:
+            return PreparedDocument(None, tuple(errors), {})
+        operations: dict[str | None, OperationDefinitionNode] = {}
+        for node in document.definitions:
+            if isinstance(node, OperationDefinitionNode):
+                operations[node.name.value if node.name else None] = node
+        return PreparedDocument(document, (), operations)
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+def negotiate(accept: str | None) -> str:
+    """Chooses the response media type; a missing Accept means application/json (legacy)."""
+    if not accept:
+        return JSON
+    for part in accept.split(","):
+        media = part.split(";", 1)[0].strip().lower()
+        if media == GRAPHQL_RESPONSE:
+            return GRAPHQL_RESPONSE
+        if media in (JSON, "*/*", "application/*"):
+            return JSON
+    raise RequestError(
+        f"Cannot answer with any of the accepted types; use {GRAPHQL_RESPONSE} or {JSON}.", 406
+    )
+
+
+def _json_param(value: Any, name: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        raise RequestError(f"The '{name}' parameter is not valid JSON.") from None
+
+
+def read_params(raw: dict[str, Any], *, from_query_string: bool) -> Params:
+    """Checks the request parameters' types, as the spec asks, before anything runs."""
+    query = raw.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError("The 'query' parameter is required and must be a string.")
+    variables = raw.get("variables")
+    if from_query_string:
+        variables = _json_param(variables, "variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError("The 'variables' parameter must be a map.")
+    operation_name = raw.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError("The 'operationName' parameter must be a string.")
+    extensions = raw.get("extensions")
+    if from_query_string:
+        extensions = _json_param(extensions, "extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestError("The 'extensions' parameter must be a map.")
+    return Params(query, variables, operation_name)
+
+
+class GraphQLEndpoint:
+    """ASGI endpoint serving GraphQL at one path."""
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: Settings,
+        make_context: Callable[[Request], Any],
+    ) -> None:
+        self.schema = schema._schema
+        self.settings = settings
+        self.make_context = make_context
+        self.documents = DocumentCache(self.schema, settings)
+        self._ide_html = get_graphql_ide_html("graphiql") if settings.introspection else None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        media = JSON
+        operation_name: str | None = None
+        outcome = "ok"
+        try:
+            if self._wants_ide(request):
+                return HTMLResponse(self._ide_html)
+            media = negotiate(request.headers.get("accept"))
+            params = await self._read(request)
+            operation_name = params.operation_name
+            status, body, outcome, operation_name = await self._run(request, params, media)
+            return Response(body, status, media_type=f"{media}; charset=utf-8")
+        except RequestError as error:
+            outcome = "request_error"
+            body = orjson.dumps({"errors": [{"message": str(error)}]})
+            return Response(body, error.status, error.headers, f"{media}; charset=utf-8")
+        finally:
+            elapsed = time.perf_counter() - started
+            observe_request(operation_name, outcome, elapsed)
+            log.info(
+                "graphql",
+                extra={"op": operation_name, "outcome": outcome, "ms": round(elapsed * 1e3, 2)},
+            )
+
+    def _wants_ide(self, request: Request) -> bool:
+        return (
+            self._ide_html is not None
+            and request.method == "GET"
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def _read(self, request: Request) -> Params:
+        if request.method == "GET":
+            return read_params(dict(request.query_params), from_query_string=True)
+        if request.method != "POST":
+            raise RequestError("Use GET or POST.", 405, {"Allow": "GET, POST"})
+        content_type = request.headers.get("content-type", "")
+        media, _, options = content_type.partition(";")
+        if media.strip().lower() != JSON:
+            raise RequestError("POST bodies must be application/json.", 415)
+        charset = options.partition("charset=")[2].strip().strip('"').lower()
+        if charset and charset not in ("utf-8", "utf8"):
+            raise RequestError("Only utf-8 request bodies are accepted.", 415)
+        body = await self._read_body(request)
+        try:
+            raw = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise RequestError("The request body is not valid JSON.") from None
+        if not isinstance(raw, dict):
+            raise RequestError("The request body must be a JSON object.")
+        return read_params(raw, from_query_string=False)
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise RequestError(f"The request body is larger than {limit} bytes.", 413)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(f"The request body is larger than {limit} bytes.", 413)
+            chunks.append(chunk)
+        if size == 0:
+            raise RequestError("The request body is empty.")
+        return b"".join(chunks)
+
+    async def _run(
+        self, request: Request, params: Params, media: str
+    ) -> tuple[int, bytes, str, str | None]:
+        """Returns status, body, outcome and the operation's name (for logs and metrics)."""
+        fail_status = 400 if media == GRAPHQL_RESPONSE else 200
+        name = params.operation_name
+        if len(params.query) > self.settings.max_document_chars:
+            limit = self.settings.max_document_chars
+            error = GraphQLError(f"The document is longer than {limit} characters.")
+            return fail_status, _dump(None, [error], with_data=False), "rejected", name
+        prepared = self.documents.prepare(params.query)
+        if prepared.document is None:
+            errors = list(prepared.errors)
+            return fail_status, _dump(None, errors, with_data=False), "rejected", name
+        operation = self._pick_operation(prepared, params.operation_name)
+        name = operation.name.value if operation.name else None
+        if request.method == "GET" and operation.operation != OperationType.QUERY:
+            raise RequestError(
+                "Only queries may be sent with GET; use POST.", 405, {"Allow": "POST"}
+            )
+        result = await self._execute(request, prepared.document, params)
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            # Variable coercion failed: nothing ran, so the response has no data entry.
+            return fail_status, _dump(None, result.errors, with_data=False), "rejected", name
+        errors = mask_errors(result.errors) if result.errors else None
+        outcome = "errors" if errors else "ok"
+        return 200, _dump(result.data, errors, with_data=True), outcome, name
+
+    def _pick_operation(
+        self, prepared: PreparedDocument, name: str | None
+    ) -> OperationDefinitionNode:
+        operations = prepared.operations
+        if name is None and len(operations) == 1:
+            return next(iter(operations.values()))
+        if name is None:
+            raise RequestError("The document has several operations: name one in operationName.")
+        if name not in operations:
+            raise RequestError(f"The document has no operation named '{name}'.")
+        return operations[name]
+
+    async def _execute(
+        self, request: Request, document: DocumentNode, params: Params
+    ) -> ExecutionResult:
+        outcome = execute(
+            self.schema,
+            document,
+            context_value=self.make_context(request),
+            variable_values=params.variables,
+            operation_name=params.operation_name,
+        )
+        if isinstance(outcome, Awaitable):
+            return await outcome
+        return outcome
+
+
+def _dump(data: Any, errors: list[GraphQLError] | None, *, with_data: bool) -> bytes:
+    payload: dict[str, Any] = {}
+    if errors:
+        payload["errors"] = [error.formatted for error in errors]
+    if with_data:
+        payload["data"] = data
+    return orjson.dumps(payload)

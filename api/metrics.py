@@ -1,0 +1,61 @@
+"""Prometheus metrics: requests and latency per GraphQL operation, database pool use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "circle_graphql_requests",
+    "GraphQL requests by operation name and outcome.",
+    ["operation", "outcome"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "circle_graphql_request_seconds",
+    "GraphQL request latency by operation name.",
+    ["operation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+
+
+def observe_request(operation: str | None, outcome: str, seconds: float) -> None:
+    # Anonymous operations share one label; names are bounded by the cached documents.
+    label = (operation or "anonymous")[:64]
+    REQUESTS.labels(label, outcome).inc()
+    LATENCY.labels(label).observe(seconds)
+
+
+class PoolCollector(Collector):
+    """Reads the engine's connection pool at scrape time."""
+
+    def __init__(self) -> None:
+        self.engine: AsyncEngine | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        pool = self.engine.sync_engine.pool if self.engine else None
+        if not isinstance(pool, QueuePool):
+            return
+        checked_out = GaugeMetricFamily(
+            "circle_db_pool_checked_out", "Database connections in use."
+        )
+        checked_out.add_metric([], pool.checkedout())
+        yield checked_out
+        idle = GaugeMetricFamily("circle_db_pool_idle", "Idle database connections in the pool.")
+        idle.add_metric([], pool.checkedin())
+        yield idle
+        size = GaugeMetricFamily("circle_db_pool_size", "Configured pool size.")
+        size.add_metric([], pool.size())
+        yield size
+
+
+POOL = PoolCollector()
+REGISTRY.register(POOL)

@@ -1,0 +1,56 @@
+"""Settings: the only module that reads the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.config import Config
+
+#: The project checkout: the embedded database lives in its `.data/` folder.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: An external PostgreSQL + PostGIS, or None for the embedded cluster under `data_dir`.
+    database_url: str | None = None
+    data_dir: Path = PROJECT_ROOT / ".data"
+    debug: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Public base URL, used in links printed on QR codes and pages.
+    public_url: str = "http://127.0.0.1:8000"
+    statement_timeout_ms: int = 5_000
+    pool_size: int = 10
+    max_body_bytes: int = 1_000_000
+    max_document_chars: int = 20_000
+    max_document_tokens: int = 2_000
+    max_depth: int = 12
+    introspection: bool = True
+    #: Points closer than this to their micro-grid's edge come back with the other candidates.
+    boundary_warning_m: float = 20.0
+    log_level: str = "INFO"
+
+
+def load_settings(env_file: str | None = None) -> Settings:
+    """Reads settings from the environment (and, when given, an env file)."""
+    config = Config(env_file)
+    url = config("DATABASE_URL", default=None) or None
+    port = config("PORT", cast=int, default=8000)
+    return Settings(
+        database_url=url,
+        data_dir=Path(config("CIRCLE_DATA_DIR", default=str(PROJECT_ROOT / ".data"))),
+        debug=config("DEBUG", cast=bool, default=False),
+        host=config("HOST", default="127.0.0.1"),
+        port=port,
+        public_url=config("PUBLIC_URL", default=f"http://127.0.0.1:{port}"),
+        statement_timeout_ms=config("STATEMENT_TIMEOUT_MS", cast=int, default=5_000),
+        pool_size=config("DB_POOL_SIZE", cast=int, default=10),
+        max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_000_000),
+        max_document_chars=config("MAX_DOCUMENT_CHARS", cast=int, default=20_000),
+        max_depth=config("MAX_QUERY_DEPTH", cast=int, default=12),
+        introspection=config("INTROSPECTION", cast=bool, default=True),
+        boundary_warning_m=config("BOUNDARY_WARNING_M", cast=float, default=20.0),
+        log_level=config("LOG_LEVEL", default="INFO"),
+    )

@@ -1,0 +1,101 @@
+"""Fixtures: a migrated scratch PostGIS database per test run, and two isolation tiers.
+
+- `db`: a session on one connection inside an outer transaction that is always rolled back
+  (domain tests; fast, nothing persists).
+- `client` / `context`: the app's real sessionmaker (resolvers open several sessions); every
+  table is truncated after the test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from api import dbadmin
+from api.app import create_app
+from api.context import Context
+from api.localdb import resolve_database_url
+from api.settings import Settings, load_settings
+from geo.db import Base, make_engine, make_sessionmaker
+
+TEST_DATABASE = f"circle_test_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """The server the tests run on: DATABASE_URL, or the embedded cluster (must be up)."""
+    return resolve_database_url(load_settings())
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    url = dbadmin.create_database(server_url, TEST_DATABASE)
+    dbadmin.upgrade(url)
+    yield url
+    dbadmin.drop_database(server_url, TEST_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("unused-data"))
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    assert settings.database_url
+    engine = make_engine(settings.database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        yield conn
+        await outer.rollback()
+
+
+@pytest.fixture
+async def db(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session whose work is rolled back after the test; commit() only releases a savepoint."""
+    async with AsyncSession(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as session:
+        yield session
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    if tables:
+        async with engine.begin() as conn:
+            joined = ", ".join(f'"{name}"' for name in tables)
+            await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def context(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Context]:
+    """A real Context on committed data; tables are emptied afterwards."""
+    yield Context(None, settings, engine, make_sessionmaker(engine))
+    await truncate_all(engine)
+
+
+@pytest.fixture
+async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client driving the ASGI app (lifespan included); tables are emptied afterwards."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    await truncate_all(engine)

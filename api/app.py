@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.context import Context
+from api.exports import grids_geojson
 from api.http import GraphQLEndpoint
 from api.localdb import resolve_database_url
 from api.metrics import POOL, REGISTRY
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
+        Route("/grids.geojson", grids_geojson(lambda: resources.sessionmaker)),
     ]
     return Starlette(debug=settings.debug, routes=routes, lifespan=lifespan)
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from api.cli_data import DataError
 from api.localdb import Cluster, LocalDbError, missing_packages, resolve_database_url
 from api.settings import Settings, load_settings
 
@@ -130,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[Settings, argparse.Namespace], None] = args.handler
     try:
         handler(settings, args)
-    except (CliError, LocalDbError) as error:
+    except (CliError, LocalDbError, DataError) as error:
         print(f"circle: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -45,6 +45,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from geo.errors import DomainError
 
@@ -267,3 +268,17 @@ def to_wgs84(point: LonLat, system: CoordSystem) -> LonLat:
 def from_wgs84(point: LonLat, system: CoordSystem) -> LonLat:
     """Convert a WGS-84 point to system."""
     return LonLat(*_FROM_WGS84[CoordSystem(system)](point.lon, point.lat))
+
+
+def geojson_from_wgs84(geometry: dict[str, Any], system: CoordSystem) -> dict[str, Any]:
+    """A GeoJSON geometry with every position converted from WGS-84 to `system`."""
+    if system == CoordSystem.WGS84:
+        return geometry
+    convert = _FROM_WGS84[CoordSystem(system)]
+
+    def walk(coords: Any) -> Any:
+        if coords and isinstance(coords[0], (int, float)):
+            return [*convert(coords[0], coords[1]), *coords[2:]]
+        return [walk(c) for c in coords]
+
+    return {**geometry, "coordinates": walk(geometry["coordinates"])}

@@ -99,3 +99,55 @@ async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
     await truncate_all(engine)
+
+
+# -- the synthetic district, loaded once into a database of its own (read-only tests) --------
+
+SEEDED_DATABASE = f"circle_test_seeded_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def seeded_url(server_url: str) -> Iterator[str]:
+    from api.seeding import run_seed
+
+    url = dbadmin.create_database(server_url, SEEDED_DATABASE)
+    dbadmin.upgrade(url)
+    run_seed(url, only_if_empty=False)
+    yield url
+    dbadmin.drop_database(server_url, SEEDED_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def seeded_settings(seeded_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(database_url=seeded_url, data_dir=tmp_path_factory.mktemp("unused-seeded"))
+
+
+@pytest.fixture(scope="session")
+async def seeded_engine(seeded_settings: Settings) -> AsyncIterator[AsyncEngine]:
+    assert seeded_settings.database_url
+    engine = make_engine(seeded_settings.database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def seeded_db(seeded_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with seeded_engine.connect() as conn:
+        outer = await conn.begin()
+        async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
+            yield session
+        await outer.rollback()
+
+
+@pytest.fixture
+def seeded_context(seeded_engine: AsyncEngine, seeded_settings: Settings) -> Context:
+    return Context(None, seeded_settings, seeded_engine, make_sessionmaker(seeded_engine))
+
+
+@pytest.fixture
+async def seeded_client(seeded_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(seeded_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http

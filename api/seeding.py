@@ -14,10 +14,10 @@ from geo.grids.synth import synth_district, synth_feature_collection, synth_work
 
 
 def run_seed(url: str, *, only_if_empty: bool) -> list[str]:
-    return asyncio.run(_seed(url, only_if_empty=only_if_empty))
+    return asyncio.run(seed(url, only_if_empty=only_if_empty))
 
 
-async def _seed(url: str, *, only_if_empty: bool) -> list[str]:
+async def seed(url: str, *, only_if_empty: bool) -> list[str]:
     engine = make_engine(url, statement_timeout_ms=600_000)
     sessionmaker = make_sessionmaker(engine)
     said: list[str] = []

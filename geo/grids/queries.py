@@ -13,8 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from geoalchemy2 import Geography
-from sqlalchemy import ColumnElement, Select, cast, func, literal, select
+from sqlalchemy import ColumnElement, Select, func, literal, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
@@ -92,7 +91,12 @@ def _point(p: LonLat) -> ColumnElement[object]:
 
 
 def _geog(expr: ColumnElement[object]) -> ColumnElement[object]:
-    return cast(expr, Geography)
+    return func.geography(expr)
+
+
+#: Written as a literal, not a bound parameter: a prepared (generic) plan can then still
+#: match the partial index `ix_grids_micro_boundary` (WHERE level = 'MICRO').
+IS_MICRO = Grid.level == literal_column("'MICRO'")
 
 
 def _bbox_margin_deg(p: LonLat, radius_m: float) -> float:
@@ -106,7 +110,7 @@ def _covering_micro(p: LonLat) -> Select[tuple[object, ...]]:
     edge = func.ST_Distance(_geog(func.ST_Boundary(Grid.boundary)), _geog(point))
     return (
         select(*GRID_COLUMNS, edge.label("edge_m"))
-        .where(Grid.level == "MICRO", func.ST_Covers(Grid.boundary, point))
+        .where(IS_MICRO, func.ST_Covers(Grid.boundary, point))
         .order_by(Grid.code)
         .limit(1)
     )
@@ -154,7 +158,7 @@ async def micro_within(session: AsyncSession, p: LonLat, radius_m: float) -> lis
     box = func.ST_Expand(point, _bbox_margin_deg(p, radius_m))
     stmt = (
         select(*GRID_COLUMNS, distance.label("distance_m"))
-        .where(Grid.level == "MICRO", Grid.boundary.op("&&")(box), distance <= radius_m)
+        .where(IS_MICRO, Grid.boundary.op("&&")(box), distance <= radius_m)
         .order_by(distance, Grid.code)
         .limit(MAX_CANDIDATES)
     )
@@ -171,7 +175,7 @@ async def _nearest_micro(session: AsyncSession, p: LonLat) -> Candidate | None:
     point = _point(p)
     near = (
         select(Grid.id)
-        .where(Grid.level == "MICRO")
+        .where(IS_MICRO)
         .order_by(Grid.boundary.op("<->")(point))
         .limit(8)
         .scalar_subquery()

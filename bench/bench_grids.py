@@ -1,0 +1,72 @@
+"""gridAt over the 5,657 micro-grids: database time, HTTP throughput, and raw SQL in one run.
+
+    .venv/bin/python -m bench.bench_grids [--seconds 10] [--clients 16]
+
+Needs the embedded database up (`circle db up`) or DATABASE_URL. Uses (and keeps) a
+database `circle_bench_grids` holding the synthetic district.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+
+from api.seeding import seed
+from bench.common import (
+    Server,
+    compiled,
+    db_time_ms,
+    graphql_request,
+    http_load,
+    plain,
+    scratch_database,
+    sql_load,
+    summary,
+)
+from geo.coords import LonLat
+from geo.grids.queries import _covering_micro
+from geo.grids.synth import DISTRICT_BOUNDS
+
+QUERY = """query GridAt($p: PointInput!) { gridAt(point: $p) { __typename
+  ... on GridMatch { grid { code name level } distanceToBoundaryM } } }"""
+
+
+def points(n: int, seed: int = 1) -> list[LonLat]:
+    rng = random.Random(seed)
+    west, south, east, north = DISTRICT_BOUNDS
+    return [LonLat(rng.uniform(west, east), rng.uniform(south, north)) for _ in range(n)]
+
+
+async def main(seconds: float, clients: int) -> None:
+    url = scratch_database("circle_bench_grids", fresh=False)
+    print(*await seed(url, only_if_empty=True), sep="\n")
+    sample = points(2_000)
+    sql, _ = compiled(_covering_micro(sample[0]))
+    params = [compiled(_covering_micro(p))[1]({}) for p in sample]
+
+    print("gridAt database time (EXPLAIN ANALYZE):", summary(db_time_ms(plain(url), sql, params)))
+    server = Server(url)
+    try:
+        requests = [
+            graphql_request(server.port, QUERY, {"p": {"longitude": p.lon, "latitude": p.lat}})
+            for p in sample
+        ]
+        api = await http_load("HTTP GraphQL gridAt", server.port, requests, clients=clients,
+                              seconds=seconds)  # fmt: skip
+    finally:
+        server.stop()
+    raw = await sql_load("raw SQL (psycopg pool)", plain(url), sql, params, clients=clients,
+                         seconds=seconds)  # fmt: skip
+    print(api.line())
+    print(raw.line())
+    print(f"API / raw SQL throughput: {api.throughput / raw.throughput:.2f}  "
+          f"({clients} clients, one server process)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.clients))

@@ -9,7 +9,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 from starlette.requests import Request
 
 from api.settings import Settings
@@ -32,6 +37,15 @@ class Context:
         """A short session for ONE resolver call or ONE loader batch (never shared)."""
         async with self.sessionmaker() as session:
             yield session
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A short connection for ONE resolver call that needs rows, not ORM objects.
+
+        Cheaper than a Session on hot read paths (gridAt, nearby searches).
+        """
+        async with self.engine.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

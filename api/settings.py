@@ -22,7 +22,9 @@ class Settings:
     #: Public base URL, used in links printed on QR codes and pages.
     public_url: str = "http://127.0.0.1:8000"
     statement_timeout_ms: int = 5_000
-    pool_size: int = 10
+    #: Keep it at or above the expected concurrency: SQLAlchemy closes overflow connections
+    #: as soon as they are returned, so a pool smaller than the load reconnects all the time.
+    pool_size: int = 20
     max_body_bytes: int = 1_000_000
     max_document_chars: int = 20_000
     max_document_tokens: int = 2_000
@@ -46,7 +48,7 @@ def load_settings(env_file: str | None = None) -> Settings:
         port=port,
         public_url=config("PUBLIC_URL", default=f"http://127.0.0.1:{port}"),
         statement_timeout_ms=config("STATEMENT_TIMEOUT_MS", cast=int, default=5_000),
-        pool_size=config("DB_POOL_SIZE", cast=int, default=10),
+        pool_size=config("DB_POOL_SIZE", cast=int, default=20),
         max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_000_000),
         max_document_chars=config("MAX_DOCUMENT_CHARS", cast=int, default=20_000),
         max_depth=config("MAX_QUERY_DEPTH", cast=int, default=12),

@@ -12,6 +12,9 @@ import argparse
 import asyncio
 import random
 
+from shapely import prepared
+from shapely.geometry import Point
+
 from api.seeding import seed
 from bench.common import (
     Server,
@@ -25,25 +28,32 @@ from bench.common import (
     summary,
 )
 from geo.coords import LonLat
-from geo.grids.queries import _covering_micro
-from geo.grids.synth import DISTRICT_BOUNDS
+from geo.grids.queries import ROUTE_SQL, route_params
+from geo.grids.synth import DISTRICT_BOUNDS, synth_district
 
 QUERY = """query GridAt($p: PointInput!) { gridAt(point: $p) { __typename
   ... on GridMatch { grid { code name level } distanceToBoundaryM } } }"""
 
 
 def points(n: int, seed: int = 1) -> list[LonLat]:
+    """Random points inside the district (so every lookup is the micro-grid case)."""
     rng = random.Random(seed)
     west, south, east, north = DISTRICT_BOUNDS
-    return [LonLat(rng.uniform(west, east), rng.uniform(south, north)) for _ in range(n)]
+    outline = prepared.prep(next(g for g in synth_district() if g.level == "DISTRICT").geometry)
+    out: list[LonLat] = []
+    while len(out) < n:
+        lon, lat = rng.uniform(west, east), rng.uniform(south, north)
+        if outline.contains(Point(lon, lat)):
+            out.append(LonLat(lon, lat))
+    return out
 
 
 async def main(seconds: float, clients: int) -> None:
     url = scratch_database("circle_bench_grids", fresh=False)
     print(*await seed(url, only_if_empty=True), sep="\n")
     sample = points(2_000)
-    sql, _ = compiled(_covering_micro(sample[0]))
-    params = [compiled(_covering_micro(p))[1]({}) for p in sample]
+    sql, _ = compiled(ROUTE_SQL)
+    params = [route_params(p, 20.0) for p in sample]
 
     print("gridAt database time (EXPLAIN ANALYZE):", summary(db_time_ms(plain(url), sql, params)))
     server = Server(url)

@@ -168,8 +168,8 @@ class GridQuery:
         except InvalidCoordinate as error:
             return InvalidCoordinateError.from_exception(error)
         near_m = max(info.context.settings.boundary_warning_m, point.accuracy_m or 0.0)
-        async with info.context.read() as session:
-            found = await queries.route_point(session, wgs, near_m=min(near_m, 5_000.0))
+        async with info.context.connect() as connection:
+            found = await queries.route_point(connection, wgs, near_m=min(near_m, 5_000.0))
         if isinstance(found, Covered):
             return GridMatch(
                 grid=Grid.from_row(found.grid),

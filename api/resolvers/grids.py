@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 import strawberry
-from strawberry.scalars import JSON
 
 from api.context import Info
 from api.errors import Error
 from api.permissions import require
 from api.types.common import (
+    DEFAULT_PAGE,
     CoordSystemType,
-    Cursor,
+    InvalidArgument,
+    InvalidArgumentError,
     InvalidCoordinateError,
     PageInfo,
-    PageSize,
     Point,
     PointInput,
     encode_cursor,
+    page_window,
 )
 from api.types.grid import Grid, GridEdge, GridLevelType
 from geo.coords import CoordSystem, InvalidCoordinate
@@ -35,6 +37,9 @@ SeverityType = strawberry.enum(Severity, name="Severity")
 class GridConnection:
     edges: list[GridEdge]
     page_info: PageInfo
+
+
+GridsResult = Annotated[GridConnection | InvalidArgumentError, strawberry.union("GridsResult")]
 
 
 @strawberry.type(description="Another grid within reach of a point near a boundary.")
@@ -138,9 +143,13 @@ class GridQuery:
         info: Info,
         level: GridLevelType | None = None,  # type: ignore[valid-type]
         parent: str | None = None,
-        first: PageSize = 50,  # type: ignore[valid-type,assignment]
-        after: Cursor | None = None,  # type: ignore[valid-type]
-    ) -> GridConnection:
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> GridsResult:
+        try:
+            first, after = page_window(first, after)
+        except InvalidArgument as error:
+            return InvalidArgumentError.from_exception(error)
         async with info.context.read() as session:
             rows = await queries.list_grids(
                 session,
@@ -193,11 +202,16 @@ def _candidate(c: Candidate) -> GridCandidate:
 @strawberry.type
 class GridMutation:
     @strawberry.mutation(
-        description="Imports grids from a GeoJSON FeatureCollection (properties: code, "
-        "parent_code, level, name; others kept). All or nothing; same codes update in place."
+        description="Imports grids from GeoJSON text: a FeatureCollection whose properties are "
+        "code, parent_code, level and name (others kept). All or nothing; same codes update "
+        "in place."
     )
-    async def import_grids(self, info: Info, feature_collection: JSON) -> ImportGridsResult:
+    async def import_grids(self, info: Info, geojson: str) -> ImportGridsResult:
         require(info, "grids:write")
+        try:
+            feature_collection = orjson.loads(geojson)
+        except orjson.JSONDecodeError as error:
+            return GridImportError(message=f"the GeoJSON is not valid JSON: {error}", problems=[])
         try:
             async with info.context.write() as session:
                 report = await service.import_grids(session, feature_collection)

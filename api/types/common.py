@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import NewType
 
 import strawberry
 
 from api.errors import Error
 from geo.coords import CoordSystem, InvalidCoordinate, LonLat, from_wgs84, to_wgs84
+from geo.errors import DomainError
 
 CoordSystemType = strawberry.enum(
     CoordSystem,
@@ -22,14 +22,36 @@ CoordSystemType = strawberry.enum(
 
 MAX_PAGE = 100
 
-PageSize = NewType("PageSize", int)
-Cursor = NewType("Cursor", str)
+DEFAULT_PAGE = 20
 
 
-def _page_size(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_PAGE:
-        raise ValueError(f"a page size must be an integer from 1 to {MAX_PAGE}")
-    return value
+class InvalidArgument(DomainError):
+    """An argument a resolver refuses (page size, cursor, radius...): answered as a typed error."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+@strawberry.type(description="An argument is out of its allowed range or malformed.")
+class InvalidArgumentError(Error):
+    argument: str
+
+    @classmethod
+    def from_exception(cls, error: InvalidArgument) -> InvalidArgumentError:
+        return cls(message=str(error), argument=error.argument)
+
+
+def page_window(first: int, after: str | None) -> tuple[int, str | None]:
+    """Checks `first` (1 to MAX_PAGE) and decodes `after`; raises InvalidArgument."""
+    if not 1 <= first <= MAX_PAGE:
+        raise InvalidArgument("first", f"first must be from 1 to {MAX_PAGE}, got {first}")
+    if after is None:
+        return first, None
+    try:
+        return first, decode_cursor(after)
+    except ValueError:
+        raise InvalidArgument("after", "after is not a cursor this API returned") from None
 
 
 def encode_cursor(key: str) -> str:
@@ -47,24 +69,6 @@ def decode_cursor(value: object) -> str:
     if not raw.startswith("c1:"):
         raise ValueError("malformed cursor")
     return raw[3:]
-
-
-#: Custom scalars, registered on the schema (StrawberryConfig.scalar_map). Bad values fail
-#: validation with the parser's message, before any resolver runs.
-SCALARS = {
-    PageSize: strawberry.scalar(
-        name="PageSize",
-        description=f"A page size from 1 to {MAX_PAGE}.",
-        serialize=int,
-        parse_value=_page_size,
-    ),
-    Cursor: strawberry.scalar(
-        name="Cursor",
-        description="An opaque position in a list, as returned in pageInfo.endCursor.",
-        serialize=str,
-        parse_value=decode_cursor,
-    ),
-}
 
 
 @strawberry.type(description="Where a list continues.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import shape
@@ -17,6 +18,10 @@ from geo.grids.synth import synth_district
 from tests.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
+
+
+def json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
@@ -138,9 +143,11 @@ async def test_unknown_grid_is_null(seeded_client: httpx.AsyncClient) -> None:
 
 
 PAGE = """
-query ($after: Cursor, $first: PageSize) {
+query ($after: String, $first: Int) {
   grids(level: L2, first: $first, after: $after) {
-    edges { cursor node { code } } pageInfo { hasNextPage endCursor }
+    __typename
+    ... on GridConnection { edges { cursor node { code } } pageInfo { hasNextPage endCursor } }
+    ... on InvalidArgumentError { message argument }
   }
 }
 """
@@ -160,27 +167,30 @@ async def test_paging_yields_every_grid_once(seeded_client: httpx.AsyncClient) -
 
 
 @pytest.mark.parametrize(
-    ("variables", "message"),
-    [({"first": 101}, "page size"), ({"first": 0}, "page size"), ({"after": "!!"}, "cursor")],
+    ("variables", "argument"),
+    [
+        ({"first": 101}, "first"),
+        ({"first": 0}, "first"),
+        ({"first": -5}, "first"),
+        ({"after": "!!"}, "after"),
+        ({"after": "Zm9v"}, "after"),  # base64 of "foo": not one of our cursors
+    ],
 )
-async def test_bad_paging_arguments_are_refused(
-    seeded_client: httpx.AsyncClient, variables: dict[str, Any], message: str
+async def test_bad_paging_arguments_are_a_typed_error(
+    seeded_client: httpx.AsyncClient, variables: dict[str, Any], argument: str
 ) -> None:
-    response = await seeded_client.post(
-        "/graphql",
-        json={"query": PAGE, "variables": variables},
-        headers={"accept": "application/graphql-response+json"},
-    )
-    assert response.status_code == 400
-    assert message in response.json()["errors"][0]["message"]
+    result = (await gql(seeded_client, PAGE, **variables))["data"]["grids"]
+    assert result["__typename"] == "InvalidArgumentError"
+    assert result["argument"] == argument
+    assert argument in result["message"]
 
 
 async def test_a_page_of_grids_with_relations_costs_a_few_statements(
     seeded_client: httpx.AsyncClient, seeded_engine: AsyncEngine
 ) -> None:
-    query = """{ grids(level: MICRO, first: 100) { edges { node {
+    query = """{ grids(level: MICRO, first: 100) { ... on GridConnection { edges { node {
         code parent { code } ancestors { code level } workers { name } children { code }
-    } } } }"""
+    } } } } }"""
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
@@ -199,18 +209,21 @@ async def test_a_page_of_grids_with_relations_costs_a_few_statements(
 
 
 async def test_import_mutation_then_export_endpoint(client: httpx.AsyncClient) -> None:
-    mutation = """mutation ($fc: JSON!) { importGrids(featureCollection: $fc) {
+    mutation = """mutation ($fc: String!) { importGrids(geojson: $fc) {
         __typename ... on GridsImported { created updated }
         ... on GridImportError { message problems { code kind severity longitude latitude } } } }"""
-    done = (await gql(client, mutation, fc=tiny_district()))["data"]["importGrids"]
+    done = (await gql(client, mutation, fc=json(tiny_district())))["data"]["importGrids"]
     assert done == {"__typename": "GridsImported", "created": 8, "updated": 0}
 
     bad = tiny_district()
     bad["features"][4]["properties"]["parent_code"] = "NOPE"
-    refused = (await gql(client, mutation, fc=bad))["data"]["importGrids"]
+    refused = (await gql(client, mutation, fc=json(bad)))["data"]["importGrids"]
     assert refused["__typename"] == "GridImportError"
     kinds = {(p["kind"], p["severity"], p["code"]) for p in refused["problems"]}
     assert ("UNKNOWN_PARENT", "ERROR", "D111A") in kinds
+    garbage = (await gql(client, mutation, fc="{not json"))["data"]["importGrids"]
+    assert garbage["__typename"] == "GridImportError"
+    assert "not valid JSON" in garbage["message"]
 
     exported = await client.get("/grids.geojson", params={"level": "MICRO"})
     assert exported.status_code == 200
@@ -221,8 +234,8 @@ async def test_import_mutation_then_export_endpoint(client: httpx.AsyncClient) -
 
 
 async def test_point_on_shared_edge_over_http(client: httpx.AsyncClient) -> None:
-    mutation = "mutation ($fc: JSON!) { importGrids(featureCollection: $fc) { __typename } }"
-    await gql(client, mutation, fc=tiny_district())
+    mutation = "mutation ($fc: String!) { importGrids(geojson: $fc) { __typename } }"
+    await gql(client, mutation, fc=json(tiny_district()))
     point = {"longitude": LON0 + 0.005, "latitude": LAT0 + 0.0025}
     match = (await gql(client, GRID_AT, p=point))["data"]["gridAt"]
     assert match["grid"]["code"] == "D111A"

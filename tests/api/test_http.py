@@ -104,10 +104,22 @@ async def test_oversized_document_is_refused(client: httpx.AsyncClient, settings
 
 async def test_too_deep_query_is_refused(client: httpx.AsyncClient, settings: Settings) -> None:
     depth = settings.max_depth + 1
-    query = "{ __schema { " + "types { fields { type { " * 5 + "name" + " } } }" * 5 + " } }"
+    query = '{ grid(code: "x") { ' + "parent { " * (depth - 1) + "code" + " }" * depth + " }"
     response = await client.post("/graphql", json={"query": query})
     errors = response.json()["errors"]
-    assert errors[0]["extensions"]["code"] == "QUERY_TOO_DEEP", depth
+    assert errors[0]["extensions"]["code"] == "QUERY_TOO_DEEP"
+    assert f"nested {depth} levels" in errors[0]["message"]
+    at_limit = '{ grid(code: "x") { ' + "parent { " * (depth - 2) + "code" + " }" * (depth - 1)
+    response = await client.post("/graphql", json={"query": at_limit + " }"})
+    assert response.json() == {"data": {"grid": None}}
+
+
+async def test_introspection_is_not_limited_by_depth(client: httpx.AsyncClient) -> None:
+    from graphql import get_introspection_query
+
+    response = await client.post("/graphql", json={"query": get_introspection_query()})
+    assert response.status_code == 200
+    assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
 async def test_variables_of_wrong_type_are_a_request_error(client: httpx.AsyncClient) -> None:
@@ -184,3 +196,16 @@ async def test_unexpected_errors_are_masked_and_logged(
     assert payload["errors"][0]["message"] == "Unexpected error."
     assert "secret" not in response.body.decode()
     assert any("secret connection string" in str(r.exc_info) for r in caplog.records)
+
+
+async def test_nul_characters_are_refused_in_variables_and_literals(
+    client: httpx.AsyncClient,
+) -> None:
+    query = "query ($c: String!) { grid(code: $c) { code } }"
+    response = await client.post("/graphql", json={"query": query, "variables": {"c": "a\x00"}})
+    assert response.status_code == 400
+    assert "NUL" in response.json()["errors"][0]["message"]
+    literal = {"query": '{ grid(code: "a\\u0000b") { code } }'}
+    response = await client.post("/graphql", json=literal, headers={"accept": GRAPHQL_RESPONSE})
+    assert response.status_code == 400
+    assert "NUL" in response.json()["errors"][0]["message"]

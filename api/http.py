@@ -38,7 +38,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from api.errors import mask_errors
 from api.metrics import observe_request
 from api.settings import Settings
-from api.validation import NoNulCharacters, contains_nul, depth_limit_rule
+from api.validation import depth_limit_rule
 
 log = logging.getLogger("circle.http")
 
@@ -68,7 +68,7 @@ class DocumentCache:
     """Parses and validates each distinct document text once (per process)."""
 
     def __init__(self, schema: GraphQLSchema, settings: Settings, size: int = 1024) -> None:
-        rules = [*specified_rules, depth_limit_rule(settings.max_depth), NoNulCharacters]
+        rules = [*specified_rules, depth_limit_rule(settings.max_depth)]
         if not settings.introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
         self._schema = schema
@@ -132,8 +132,6 @@ def read_params(raw: dict[str, Any], *, from_query_string: bool) -> Params:
         variables = _json_param(variables, "variables")
     if variables is not None and not isinstance(variables, dict):
         raise RequestError("The 'variables' parameter must be a map.")
-    if contains_nul(variables):
-        raise RequestError("Strings may not contain the NUL character (U+0000).")
     operation_name = raw.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError("The 'operationName' parameter must be a string.")

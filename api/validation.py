@@ -12,7 +12,6 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    StringValueNode,
     ValidationContext,
     ValidationRule,
 )
@@ -41,27 +40,6 @@ def depth_limit_rule(max_depth: int) -> type[ValidationRule]:
                 )
 
     return DepthLimit
-
-
-class NoNulCharacters(ValidationRule):
-    """PostgreSQL text cannot hold NUL (U+0000): refuse such string literals up front."""
-
-    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-        if "\x00" in node.value:
-            self.report_error(
-                GraphQLError("Strings may not contain the NUL character (U+0000).", node)
-            )
-
-
-def contains_nul(value: object) -> bool:
-    """True when a decoded JSON value holds a string with NUL anywhere inside it."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(v) for v in value)
-    return False
 
 
 def _depth(
@@ -93,4 +71,4 @@ def _depth(
     return deepest
 
 
-__all__ = ["NoNulCharacters", "ValidationContext", "contains_nul", "depth_limit_rule"]
+__all__ = ["ValidationContext", "depth_limit_rule"]

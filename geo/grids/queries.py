@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from geo.coords import LonLat
 from geo.grids.models import Grid, GridWorker
+from geo.text import contains_nul
 
 #: Grid columns without the boundary: what lists and loaders fetch (geometry is loaded apart).
 GRID_COLUMNS = (
@@ -230,6 +231,8 @@ async def _nearest_micro(session: AsyncSession | AsyncConnection, p: LonLat) -> 
 
 
 async def get_grid(session: AsyncSession, code: str) -> GridRow | None:
+    if contains_nul(code):  # no stored code can hold it, and PostgreSQL refuses it as a value
+        return None
     row = (await session.execute(select(*GRID_COLUMNS).where(Grid.code == code))).first()
     return _row(row) if row else None
 
@@ -261,6 +264,8 @@ async def list_grids(
     stmt = select(*GRID_COLUMNS).order_by(Grid.code).limit(limit)
     if level is not None:
         stmt = stmt.where(Grid.level == level)
+    if parent_code is not None and contains_nul(parent_code):
+        return []
     if parent_code is not None:
         parent = select(Grid.id).where(Grid.code == parent_code).scalar_subquery()
         stmt = stmt.where(Grid.parent_id == parent)

@@ -19,10 +19,12 @@ from geo.grids.validation import (
     ExistingGrid,
     GridFeature,
     ImportProblem,
+    ProblemKind,
     parse_features,
     validate_hierarchy,
 )
 from geo.points import SRID
+from geo.text import contains_nul
 
 #: Rows per INSERT statement: well under PostgreSQL's 65,535 bind parameters.
 BATCH = 1_000
@@ -35,6 +37,15 @@ class GridImportFailed(DomainError):
         errors = [p for p in problems if p.severity == "error"]
         super().__init__(f"the grid import has {len(errors)} problem(s); nothing was imported")
         self.problems = list(problems)
+
+
+_NUL_PROBLEM = ImportProblem(
+    index=None,
+    code=None,
+    kind=ProblemKind.MALFORMED_FEATURE,
+    message="the file contains the NUL character (U+0000), which cannot be stored",
+    location=None,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,8 @@ async def import_grids(session: AsyncSession, collection: Mapping[str, Any]) -> 
     Raises GridImportFailed (before writing anything) when any feature has an error; warnings
     (gaps inside a parent) do not stop the import and come back in the report.
     """
+    if contains_nul(collection):
+        raise GridImportFailed([_NUL_PROBLEM])
     features, problems = parse_features(collection)
     existing = await _existing_parents(session, features)
     problems += validate_hierarchy(features, existing)

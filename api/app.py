@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -21,7 +22,7 @@ from api.localdb import resolve_database_url
 from api.metrics import POOL, REGISTRY
 from api.schema import schema
 from api.settings import Settings, load_settings
-from geo.db import make_engine, make_sessionmaker
+from geo.db import make_engine, make_read_pool, make_sessionmaker
 
 
 class Resources:
@@ -29,6 +30,7 @@ class Resources:
 
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_pool: AsyncConnectionPool
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -36,22 +38,26 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = make_engine(
-            resolve_database_url(settings),
-            statement_timeout_ms=settings.statement_timeout_ms,
-            pool_size=settings.pool_size,
-        )
+        url = resolve_database_url(settings)
+        timeout = settings.statement_timeout_ms
+        engine = make_engine(url, statement_timeout_ms=timeout, pool_size=settings.pool_size)
+        read_pool = make_read_pool(url, size=settings.pool_size, statement_timeout_ms=timeout)
+        await read_pool.open(wait=False)
         resources.engine = engine
         resources.sessionmaker = make_sessionmaker(engine)
-        POOL.engine = engine
+        resources.read_pool = read_pool
+        POOL.engine, POOL.read_pool = engine, read_pool
         try:
             yield
         finally:
-            POOL.engine = None
+            POOL.engine, POOL.read_pool = None, None
+            await read_pool.close()
             await engine.dispose()
 
     def make_context(request: Request) -> Context:
-        return Context(request, settings, resources.engine, resources.sessionmaker)
+        return Context(
+            request, settings, resources.engine, resources.sessionmaker, resources.read_pool
+        )
 
     async def healthz(request: Request) -> Response:
         try:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
@@ -39,8 +40,17 @@ class PoolCollector(Collector):
 
     def __init__(self) -> None:
         self.engine: AsyncEngine | None = None
+        self.read_pool: AsyncConnectionPool | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.read_pool is not None:
+            stats = self.read_pool.get_stats()
+            for key in ("pool_size", "pool_available", "requests_waiting"):
+                gauge = GaugeMetricFamily(
+                    f"circle_db_read_{key}", f"Read pool (psycopg): {key.replace('_', ' ')}."
+                )
+                gauge.add_metric([], stats.get(key, 0))
+                yield gauge
         pool = self.engine.sync_engine.pool if self.engine else None
         if not isinstance(pool, QueuePool):
             return

@@ -10,13 +10,15 @@ spheroid), never in degrees.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal, literal_column, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
+from geo.db import Executor, fetch_mappings
 from geo.grids.models import Grid, GridWorker
 from geo.text import contains_nul
 
@@ -75,7 +77,7 @@ class Outside:
 
 
 def _row(r: object) -> GridRow:
-    m = r._mapping  # type: ignore[attr-defined]
+    m = r if isinstance(r, Mapping) else r._mapping  # type: ignore[attr-defined]
     return GridRow(
         m["id"],
         m["code"],
@@ -152,82 +154,83 @@ def route_params(p: LonLat, near_m: float) -> dict[str, float]:
     }
 
 
-async def route_point(
-    session: AsyncSession | AsyncConnection, p: LonLat, *, near_m: float = 20.0
-) -> Covered | Outside:
+async def route_point(session: Executor, p: LonLat, *, near_m: float = 20.0) -> Covered | Outside:
     """Routes a WGS-84 point to the covering micro-grid, or the deepest covering grid.
 
     When the point is closer than `near_m` to the chosen grid's edge, the other micro-grids
     within `near_m` come back too, nearest first, so the caller can confirm.
     """
-    rows = (await session.execute(ROUTE_SQL, route_params(p, near_m))).all()
+    rows = await fetch_mappings(session, ROUTE_SQL, route_params(p, near_m))
     if rows:
-        others = tuple(Candidate(_row(r), float(r._mapping["distance_m"])) for r in rows[1:])
-        return Covered(_row(rows[0]), float(rows[0]._mapping["edge_m"]), others)
+        others = tuple(Candidate(_row(r), float(r["distance_m"])) for r in rows[1:])
+        return Covered(_row(rows[0]), float(rows[0]["edge_m"]), others)
     deeper = await _deepest_covering(session, p)
     if deeper is None:
         return Outside(await _nearest_micro(session, p))
-    grid, edge_m = _row(deeper), float(deeper._mapping["edge_m"])
+    grid, edge_m = _row(deeper), float(deeper["edge_m"])
     others = ()
     if edge_m < near_m:
         others = tuple(c for c in await micro_within(session, p, near_m) if c.grid.id != grid.id)
     return Covered(grid, edge_m, others)
 
 
-async def _deepest_covering(session: AsyncSession | AsyncConnection, p: LonLat) -> object | None:
-    """Any-level fallback for points in a gap between micro-grids (imports may leave gaps)."""
-    point = _point(p)
-    edge = func.ST_Distance(_geog(func.ST_Boundary(Grid.boundary)), _geog(point))
-    depth = func.array_length(Grid.path, 1)
-    stmt = (
-        select(*GRID_COLUMNS, edge.label("edge_m"))
-        .where(func.ST_Covers(Grid.boundary, point))
-        .order_by(depth.desc(), Grid.code)
-        .limit(1)
-    )
-    return (await session.execute(stmt)).first()
-
-
-async def micro_within(
-    session: AsyncSession | AsyncConnection, p: LonLat, radius_m: float
-) -> list[Candidate]:
-    """Micro-grids within `radius_m` metres of the point (geodesic), nearest first."""
-    point = _point(p)
-    distance = func.ST_Distance(_geog(Grid.boundary), _geog(point))
-    box = func.ST_Expand(point, _bbox_margin_deg(p, radius_m))
-    stmt = (
-        select(*GRID_COLUMNS, distance.label("distance_m"))
-        .where(IS_MICRO, Grid.boundary.op("&&")(box), distance <= radius_m)
-        .order_by(distance, Grid.code)
-        .limit(MAX_CANDIDATES)
-    )
-    rows = (await session.execute(stmt)).all()
-    return [Candidate(_row(r), float(r._mapping["distance_m"])) for r in rows]
-
-
-async def _nearest_micro(session: AsyncSession | AsyncConnection, p: LonLat) -> Candidate | None:
-    """The nearest micro-grid by geodesic distance.
-
-    The index orders by planar distance in degrees (`<->`), which is not geodesic order; the
-    first few by that order are re-ranked by true distance.
+# Fallbacks, rare on a well-formed district: a point in a gap between micro-grids goes to the
+# deepest grid covering it; a point outside every grid gets the nearest micro-grid. The index
+# orders by planar distance in degrees (`<->`), which is not geodesic order, so the first few
+# by that order are re-ranked by true distance.
+DEEPEST_COVERING_SQL = text(
     """
-    point = _point(p)
-    near = (
-        select(Grid.id)
-        .where(IS_MICRO)
-        .order_by(Grid.boundary.op("<->")(point))
-        .limit(8)
-        .scalar_subquery()
+    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom)
+    SELECT g.id, g.code, g.name, g.level, g.parent_id, g.path, g.properties,
+           ST_Distance(geography(ST_Boundary(g.boundary)), geography(pt.geom)) AS edge_m
+    FROM grids g, pt
+    WHERE ST_Covers(g.boundary, pt.geom)
+    ORDER BY array_length(g.path, 1) DESC, g.code
+    LIMIT 1
+    """
+)
+MICRO_WITHIN_SQL = text(
+    """
+    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom)
+    SELECT g.id, g.code, g.name, g.level, g.parent_id, g.path, g.properties,
+           ST_Distance(geography(g.boundary), geography(pt.geom)) AS distance_m
+    FROM grids g, pt
+    WHERE g.level = 'MICRO' AND g.boundary && ST_Expand(pt.geom, :margin_deg)
+      AND ST_DWithin(geography(g.boundary), geography(pt.geom), :near_m)
+    ORDER BY distance_m, g.code
+    LIMIT :max_candidates
+    """
+)
+NEAREST_MICRO_SQL = text(
+    """
+    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom),
+    near AS (
+        SELECT g.id FROM grids g, pt WHERE g.level = 'MICRO'
+        ORDER BY g.boundary <-> pt.geom LIMIT 8
     )
-    distance = func.ST_Distance(_geog(Grid.boundary), _geog(point))
-    stmt = (
-        select(*GRID_COLUMNS, distance.label("distance_m"))
-        .where(Grid.id.in_(near))
-        .order_by(distance, Grid.code)
-        .limit(1)
-    )
-    row = (await session.execute(stmt)).first()
-    return Candidate(_row(row), float(row._mapping["distance_m"])) if row else None
+    SELECT g.id, g.code, g.name, g.level, g.parent_id, g.path, g.properties,
+           ST_Distance(geography(g.boundary), geography(pt.geom)) AS distance_m
+    FROM grids g JOIN near USING (id), pt
+    ORDER BY distance_m, g.code
+    LIMIT 1
+    """
+)
+
+
+async def _deepest_covering(session: Executor, p: LonLat) -> Mapping[str, Any] | None:
+    rows = await fetch_mappings(session, DEEPEST_COVERING_SQL, {"lon": p.lon, "lat": p.lat})
+    return rows[0] if rows else None
+
+
+async def micro_within(session: Executor, p: LonLat, radius_m: float) -> list[Candidate]:
+    """Micro-grids within `radius_m` metres of the point (geodesic), nearest first."""
+    rows = await fetch_mappings(session, MICRO_WITHIN_SQL, route_params(p, radius_m))
+    return [Candidate(_row(r), float(r["distance_m"])) for r in rows]
+
+
+async def _nearest_micro(session: Executor, p: LonLat) -> Candidate | None:
+    rows = await fetch_mappings(session, NEAREST_MICRO_SQL, {"lon": p.lon, "lat": p.lat})
+    return Candidate(_row(rows[0]), float(rows[0]["distance_m"])) if rows else None
 
 
 async def get_grid(session: AsyncSession, code: str) -> GridRow | None:

@@ -1,0 +1,73 @@
+"""`circle serve` as a process: it answers, and SIGTERM lets an in-flight request finish."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield process, port
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def test_sigterm_finishes_the_request_in_flight(
+    server: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    process, port = server
+    body = orjson.dumps({"query": "{ __typename }"})
+    head = (
+        f"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(head + body[:5])  # the request has started, its body is not complete
+        time.sleep(0.3)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert process.poll() is None, "the server must wait for the request in flight"
+        conn.sendall(body[5:])
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert answer.endswith(b'{"data":{"__typename":"Query"}}')
+    # uvicorn re-raises the signal once it has shut down, so the exit status says SIGTERM.
+    assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+    output = process.stdout.read().decode() if process.stdout else ""
+    assert "Traceback" not in output
+    # A new connection is refused once it has stopped.
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()

@@ -41,6 +41,8 @@ def server(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     if process.poll() is None:
         process.kill()
     process.wait()
+    if process.stdout:
+        process.stdout.close()
 
 
 def test_sigterm_finishes_the_request_in_flight(

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup system-packages db lint format schema bench clean-db
+.PHONY: run test setup system-packages db lint format schema bench
 
 run: setup db
 	$(BIN)/circle migrate
@@ -51,4 +51,4 @@ schema: setup
 	$(BIN)/python -c 'from strawberry.printer import print_schema; from api.schema import schema; print(print_schema(schema), file=open("api/schema.graphql", "w"))'
 
 bench: setup db
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.bench_grids

@@ -1,3 +1,5 @@
 """Imports every model module so that Base.metadata knows every table (alembic, tests)."""
 
+from geo.accounts import models as accounts  # noqa: F401
+from geo.cases import models as cases  # noqa: F401
 from geo.grids import models as grids  # noqa: F401

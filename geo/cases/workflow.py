@@ -261,6 +261,14 @@ def target_for(
     return transition.target or status
 
 
+def check_permission(action: Action, role: Role, *, in_scope: bool) -> None:
+    """Raises ActionNotPermitted unless ``role`` is in the action's row and (except for
+    SYSTEM) ``in_scope``; the first check of :func:`check_transition`, usable on its own."""
+    transition = TRANSITIONS[action]
+    if role not in transition.roles or not (in_scope or role is Role.SYSTEM):
+        raise ActionNotPermitted(role, action, transition.roles)
+
+
 def check_transition(
     status: CaseStatus,
     action: Action,
@@ -278,9 +286,8 @@ def check_transition(
     NoteRequired (blank note where needed), EvaluationPending (closing a VERIFIED case
     before ``evaluation_expired``), SatisfactionRequired (EVALUATE without a level).
     """
+    check_permission(action, role, in_scope=in_scope)
     transition = TRANSITIONS[action]
-    if role not in transition.roles or not (in_scope or role is Role.SYSTEM):
-        raise ActionNotPermitted(role, action, transition.roles)
     if status not in transition.sources:
         raise IllegalTransition(status, action, allowed_actions(status, role))
     if transition.needs_note and not (note and note.strip()):

@@ -1,0 +1,164 @@
+"""The meeting ledger (台账): issues raised at community meetings, per grid, convertible into
+cases. Staff record and settle items of grids in their scope (district seats: all)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from geo.accounts.actor import Actor
+from geo.cases.categories import Channel, LocationSource
+from geo.cases.errors import InvalidCaseInput
+from geo.cases.models import LedgerItem
+from geo.cases.queries import MAX_PAGE_SIZE, subtree_ids
+from geo.cases.reporting import ReportResult, report_case
+from geo.coords import LonLat
+from geo.errors import DomainError
+from geo.grids.models import Grid
+
+TEXT_MAX: Final = 4000
+MEETING_MAX: Final = 200
+
+
+class LedgerStatus(StrEnum):
+    OPEN = "open"
+    CONVERTED = "converted"  # became a case (converted_case_id)
+    RESOLVED = "resolved"  # settled at the meeting or by the community itself
+    DROPPED = "dropped"  # withdrawn
+
+
+class LedgerItemNotFound(DomainError):
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"ledger item {item_id} does not exist")
+        self.item_id = item_id
+
+
+class LedgerNotPermitted(DomainError):
+    def __init__(self) -> None:
+        super().__init__("only staff of the grid keep its ledger")
+
+
+class LedgerItemSettled(DomainError):
+    def __init__(self, item_id: int, status: str) -> None:
+        super().__init__(f"ledger item {item_id} is already {status}")
+        self.item_id, self.status = item_id, LedgerStatus(status)
+
+
+async def _check_scope(session: AsyncSession, actor: Actor, grid_id: int) -> None:
+    path = await session.scalar(select(Grid.path).where(Grid.id == grid_id))
+    if path is None:
+        raise InvalidCaseInput("grid_id", f"grid {grid_id} does not exist")
+    if not (actor.is_staff and (actor.is_district_seat or actor.covers(path))):
+        raise LedgerNotPermitted
+
+
+def _words(field: str, value: str, limit: int) -> str:
+    if not value.strip() or len(value) > limit or "\x00" in value:
+        raise InvalidCaseInput(field, f"1 to {limit} characters, no NUL")
+    return value.strip()
+
+
+async def record_ledger_item(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    grid_id: int,
+    meeting: str,
+    raised_at: datetime,
+    text: str,
+) -> LedgerItem:
+    """Adds an open item to the grid's ledger; the actor must be staff of that grid."""
+    await _check_scope(session, actor, grid_id)
+    if raised_at.tzinfo is None:
+        raise InvalidCaseInput("raised_at", "must be timezone-aware")
+    item = LedgerItem(
+        grid_id=grid_id,
+        meeting=_words("meeting", meeting, MEETING_MAX),
+        raised_at=raised_at,
+        text=_words("text", text, TEXT_MAX),
+        status=LedgerStatus.OPEN.value,
+        recorded_by_id=actor.user_id,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def list_ledger_items(
+    session: AsyncSession,
+    *,
+    grid_id: int | None = None,
+    statuses: Sequence[LedgerStatus] = (),
+    first: int = 50,
+    after_id: int | None = None,
+) -> list[LedgerItem]:
+    """Items of the grid's subtree (all grids when None), newest first, keyset on id."""
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise InvalidCaseInput("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+    stmt = select(LedgerItem).order_by(LedgerItem.id.desc()).limit(first)
+    if grid_id is not None:
+        stmt = stmt.where(LedgerItem.grid_id.in_(subtree_ids(grid_id)))
+    if statuses:
+        stmt = stmt.where(LedgerItem.status.in_([LedgerStatus(s).value for s in statuses]))
+    if after_id is not None:
+        stmt = stmt.where(LedgerItem.id < after_id)
+    return list(await session.scalars(stmt))
+
+
+async def _open_item(session: AsyncSession, actor: Actor, item_id: int) -> LedgerItem:
+    stmt = select(LedgerItem).where(LedgerItem.id == item_id).with_for_update()
+    item = await session.scalar(stmt.execution_options(populate_existing=True))
+    if item is None:
+        raise LedgerItemNotFound(item_id)
+    await _check_scope(session, actor, item.grid_id)
+    if item.status != LedgerStatus.OPEN:
+        raise LedgerItemSettled(item_id, item.status)
+    return item
+
+
+async def settle_ledger_item(
+    session: AsyncSession, *, item_id: int, actor: Actor, status: LedgerStatus
+) -> LedgerItem:
+    """Marks an open item RESOLVED or DROPPED."""
+    if LedgerStatus(status) not in (LedgerStatus.RESOLVED, LedgerStatus.DROPPED):
+        raise InvalidCaseInput("status", "an item is settled as resolved or dropped")
+    item = await _open_item(session, actor, item_id)
+    item.status = LedgerStatus(status).value
+    await session.flush()
+    return item
+
+
+async def convert_ledger_item(
+    session: AsyncSession,
+    *,
+    item_id: int,
+    actor: Actor,
+    category: str,
+    point: LonLat,
+    location_source: LocationSource = LocationSource.MAP_PICK,
+    accuracy_m: float | None = None,
+    address: str | None = None,
+) -> tuple[LedgerItem, ReportResult]:
+    """Reports the open item as a case (channel MEETING_LEDGER, its text as description)
+    and links the two; the item locks first, so an item becomes at most one case."""
+    item = await _open_item(session, actor, item_id)
+    result = await report_case(
+        session,
+        actor=actor,
+        category=category,
+        description=item.text,
+        point=point,
+        location_source=location_source,
+        channel=Channel.MEETING_LEDGER,
+        accuracy_m=accuracy_m,
+        address=address,
+        idempotency_key=f"ledger-item-{item.id}",
+    )
+    item.status, item.converted_case_id = LedgerStatus.CONVERTED.value, result.case.id
+    await session.flush()
+    return item, result

@@ -1,0 +1,197 @@
+"""Simulating one demo case through the real workflow rules, without a database.
+
+Every step goes through :func:`geo.cases.transitions.authorize` (role, scope, version,
+table) and :func:`geo.cases.transitions.advance` (the same side effects as the service), and
+every event is built by :func:`geo.cases.audit.event_row`: a synthetic trail is one the
+service could have written. Step times follow the case's own deadlines, in working time.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from geo.accounts.actor import Actor
+from geo.cases.audit import REPORTED, event_row
+from geo.cases.categories import Stage, get_case_category
+from geo.cases.chain import GENESIS, event_digest
+from geo.cases.effects import NOTHING, Lookups, build_params
+from geo.cases.models import Case
+from geo.cases.transitions import advance, authorize
+from geo.cases.workflow import Action, CaseStatus, Satisfaction, evaluation_expires_at
+from geo.cases.worktime import add_working_hours, working_hours_between
+
+A = Action
+NOTE = {
+    A.REJECT: "经核实不属于平台受理范围",
+    A.RETURN: "非本单位职责，申请退回",
+    A.REPORT_HANDLED: "已现场处置完毕",
+    A.VERIFY_FAILED: "现场核查问题仍存在，返工",
+    A.EXTEND: "需协调多部门，申请延期",
+    A.POSTPONE: "需待施工季节处置，申请缓办",
+    A.SHELVE: "涉及历史遗留问题，挂账处理",
+    A.REOPEN: "具备处置条件，重新启动",
+    A.ESCALATE: "跨部门事项，提请区运行中心主办",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Crew:
+    """The demo users as actors, by the part they play."""
+
+    district: tuple[Actor, ...]
+    subdistrict: dict[int, Actor]  # by L1 grid id
+    handlers: dict[str, tuple[Actor, ...]]  # by department
+    l3: dict[int, Actor]  # by L3 grid id
+    residents: tuple[Actor, ...]
+
+
+@dataclass
+class Sim:
+    """One case being lived: a transient Case row and its event rows."""
+
+    case: Case
+    path: tuple[int, ...]
+    crew: Crew
+    rng: random.Random
+    agent: Actor
+    events: list[dict[str, Any]] = field(default_factory=list)
+    merge_target: Sim | None = None
+
+    @property
+    def clock(self) -> datetime:
+        return self.events[-1]["occurred_at"] if self.events else self.case.reported_at
+
+    def report(self, actor: Actor | None, details: dict[str, Any]) -> None:
+        self.events.append(
+            event_row(
+                case_id=0,
+                seq=1,
+                prev_hash=GENESIS,
+                action=REPORTED,
+                from_status=None,
+                to_status=CaseStatus.REPORTED,
+                actor=actor,
+                note=None,
+                details=details,
+                occurred_at=self.case.reported_at,
+                hashed=False,
+            )
+        )
+
+    def do(
+        self, action: Action, actor: Actor, at: datetime, found: Lookups = NOTHING, **kw: Any
+    ) -> None:
+        """Takes ``action`` at ``at`` (at least a minute after the previous event)."""
+        at = max(at, self.clock + timedelta(minutes=1))
+        if action in NOTE and "note" not in kw:
+            kw["note"] = NOTE[action]
+        params = build_params(action, **kw)
+        case = self.case
+        before = case.status
+        target = authorize(
+            case, self.path, action, actor, params, expected_version=case.version, now=at
+        )
+        details = advance(case, action, target, params, actor, at, found)
+        self.events.append(
+            event_row(
+                case_id=0,
+                seq=case.version,
+                prev_hash=GENESIS,  # rechained by number() once the case has its id
+                action=action.value,
+                from_status=before,
+                to_status=target.value,
+                actor=actor,
+                note=params.note,
+                details=details,
+                occurred_at=at,
+                hashed=False,
+            )
+        )
+
+    def within(self, start: datetime, end: datetime | None, lo: float, hi: float) -> datetime:
+        """A moment a fraction in [lo, hi] of the way from start to end, in the category's time."""
+        if end is None or end <= start:
+            return start + timedelta(minutes=self.rng.uniform(5, 60))
+        u = self.rng.uniform(lo, hi)
+        if get_case_category(self.case.category).around_the_clock:
+            return start + (end - start) * u
+        return add_working_hours(start, u * working_hours_between(start, end))
+
+    def hours_after(self, start: datetime, lo: float, hi: float) -> datetime:
+        return add_working_hours(start, self.rng.uniform(lo, hi))
+
+    def number(self, case_id: int, number: str) -> None:
+        """Gives the case its id and number and chains its events."""
+        self.case.id, self.case.number = case_id, number
+        if self.merge_target is not None:
+            self.case.merged_into_id = self.merge_target.case.id
+            self.events[-1]["details"]["into"] = self.merge_target.case.number
+        prev = GENESIS
+        for row in self.events:
+            row["case_id"], row["prev_hash"] = case_id, prev
+            row["hash"] = prev = event_digest(prev, row)
+        self.case.last_event_hash = prev
+
+
+# --- the stages of a life, each a few steps ---------------------------------------------------
+
+
+def handler_for(sim: Sim) -> Actor:
+    """Who handles the case now: a handler of its unit, or its L3 grid worker."""
+    department = sim.case.department
+    if department is None:
+        return sim.crew.l3[sim.path[3]]
+    return sim.rng.choice(sim.crew.handlers[department])
+
+
+def accept(sim: Sim, found: Lookups = NOTHING, **kw: Any) -> None:
+    """ACCEPT within the accept stage's time."""
+    sim.do(A.ACCEPT, sim.agent, sim.within(sim.clock, sim.case.deadline, 0.05, 0.7), found, **kw)
+
+
+def dispatch(sim: Sim, department: str | None, actor: Actor | None = None, **kw: Any) -> None:
+    """DISPATCH to ``department`` (None: the grid team) within the dispatch stage."""
+    at = sim.within(sim.clock, sim.case.deadline, 0.05, 0.7)
+    sim.do(A.DISPATCH, actor or sim.agent, at, department=department, **kw)
+
+
+def start(sim: Sim) -> None:
+    """START early in the handling window."""
+    sim.do(A.START, handler_for(sim), sim.within(sim.clock, sim.case.deadline, 0.02, 0.15))
+
+
+def handle(sim: Sim, *, late: bool = False) -> None:
+    """REPORT_HANDLED before the handling deadline, or after it when ``late``."""
+    deadline = sim.case.handle_deadline
+    assert deadline is not None
+    if late:
+        limit = get_case_category(sim.case.category).due(Stage.HANDLE, deadline)
+        at = sim.within(deadline, limit, 0.1, 0.8)
+    else:
+        at = sim.within(sim.clock, deadline, 0.2, 0.95)
+    sim.do(A.REPORT_HANDLED, handler_for(sim), at)
+
+
+def verify(sim: Sim, ok: bool = True) -> None:
+    """VERIFY_OK (or VERIFY_FAILED) by the case's L3 grid worker."""
+    at = sim.within(sim.clock, sim.case.deadline, 0.1, 0.8)
+    sim.do(A.VERIFY_OK if ok else A.VERIFY_FAILED, sim.crew.l3[sim.path[3]], at)
+
+
+def evaluate(sim: Sim, satisfaction: Satisfaction, reporter: Actor | None) -> None:
+    """EVALUATE by the reporter (or, without one, the agent calling back)."""
+    at = sim.hours_after(sim.clock, 0.5, 14)  # well inside the 3-working-day window
+    sim.do(A.EVALUATE, reporter or sim.agent, at, satisfaction=satisfaction)
+
+
+def close(sim: Sim, system: Actor) -> None:
+    """CLOSE: by the agent after an evaluation, else by the system after the window."""
+    if sim.case.status == CaseStatus.EVALUATED:
+        sim.do(A.CLOSE, sim.agent, sim.hours_after(sim.clock, 0.1, 2))
+        return
+    assert sim.case.verified_at is not None
+    expiry = evaluation_expires_at(sim.case.verified_at)
+    sim.do(A.CLOSE, system, expiry + timedelta(minutes=sim.rng.uniform(5, 90)))

@@ -3,3 +3,5 @@
 from geo.accounts import models as accounts  # noqa: F401
 from geo.cases import models as cases  # noqa: F401
 from geo.grids import models as grids  # noqa: F401
+from geo.merchants import models as merchants  # noqa: F401
+from geo.service_points import models as service_points  # noqa: F401

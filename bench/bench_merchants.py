@@ -1,0 +1,211 @@
+"""Merchants at 1,000,000 rows: bulk import, nearbyMerchants database time, raw-SQL throughput.
+
+    .venv/bin/python -m bench.bench_merchants [--rows 1000000] [--seconds 10] [--clients 16]
+                                             [--reuse]
+
+Needs the embedded database up (`circle db up`) or DATABASE_URL. Works in a database
+`circle_bench_merchants` holding the synthetic district (grids) and ``--rows`` synthetic
+merchants imported from a CSV through ``geo.merchants.importer`` (``--reuse`` keeps an
+existing one and skips the import). The HTTP GraphQL figures come with the API.
+
+Figures printed:
+* bulk import: rows per second, file to committed transaction (the CSV is written first
+  and not counted);
+* nearbyMerchants (1 km, first 20, with and without a category): PostgreSQL's execution
+  time (what a prepared statement costs) and planning + execution time of the exact
+  statement ``geo.merchants.queries.nearby_merchants`` sends (EXPLAIN ANALYZE, timing
+  off), p50/p99 over random points of the district, and how many statements a call took
+  (more than one only when the over-fetch did not prove the order);
+* the same statements prepared and run with ``plan_cache_mode = force_generic_plan``, to
+  show a cached generic plan keeps the category index;
+* throughput of the bare SQL through a psycopg AsyncConnectionPool at ``--clients``
+  concurrent clients, and of ``nearby_merchants`` itself, called with a SQLAlchemy session
+  and with a connection of ``geo.db``'s read pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql as sql_module
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.seeding import seed
+from bench.bench_grids import points
+from bench.common import Figures, plain, scratch_database, sql_load, summary
+from geo.coords import LonLat
+from geo.db import make_engine, make_read_pool, make_sessionmaker
+from geo.merchants.importer import import_file
+from geo.merchants.models import Merchant
+from geo.merchants.queries import nearby_merchants
+from geo.merchants.synth import write_merchants_csv
+
+DATABASE = "circle_bench_merchants"
+SEARCHES: dict[str, dict[str, Any]] = {
+    "no category": {},
+    "category pharmacy (4 %)": {"categories": ["pharmacy"]},
+    "category bookstore (0.6 %)": {"categories": ["bookstore"]},
+}
+
+
+async def load(url: str, rows: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "merchants.csv"
+        started = time.perf_counter()
+        write_merchants_csv(path, rows)
+        print(
+            f"CSV of {rows:,} synthetic merchants written in {time.perf_counter() - started:.1f} s"
+        )
+        engine = make_engine(url, statement_timeout_ms=600_000)
+        started = time.perf_counter()
+        async with make_sessionmaker(engine).begin() as session:
+            report = await import_file(session, path)
+        seconds = time.perf_counter() - started
+        await engine.dispose()
+    print(
+        f"bulk import: {report.imported:,} rows in {seconds:.1f} s = "
+        f"{report.imported / seconds:,.0f} rows/s ({report.outside_coverage:,} outside coverage)"
+    )
+    with psycopg.connect(plain(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE merchants")  # the steady state a live table reaches
+
+
+async def captured(engine: AsyncEngine, sample: list[LonLat], search: dict[str, Any]) -> Any:
+    """The statements nearby_merchants sends for each point: (sql, [params], calls)."""
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        sent.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            for p in sample:
+                await nearby_merchants(session, p, radius_m=1_000, limit=20, **search)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    first = sent[0][0]
+    return first, [p for s, p in sent if s == first], len(sent) / len(sample)
+
+
+def db_times(conninfo: str, sql: str, params: list[dict[str, Any]]) -> tuple[list[float], ...]:
+    """Planning and execution times PostgreSQL reports (EXPLAIN ANALYZE, timing off)."""
+    planning: list[float] = []
+    execution: list[float] = []
+    with psycopg.connect(conninfo) as conn:
+        for p in params:
+            plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql, p).fetchone()
+            assert plan is not None
+            planning.append(plan[0][0]["Planning Time"])
+            execution.append(plan[0][0]["Execution Time"])
+    return execution, [a + b for a, b in zip(planning, execution, strict=True)]
+
+
+def index_of(conninfo: str, sql: str, params: dict[str, Any]) -> str:
+    with psycopg.connect(conninfo) as conn:
+        plan = conn.execute("EXPLAIN " + sql, params).fetchall()
+    return ", ".join(sorted({w for (line,) in plan for w in line.split() if w.startswith("ix_")}))
+
+
+def generic_plan(conninfo: str, sql: str, params: list[dict[str, Any]]) -> tuple[float, str]:
+    """Median client-side time per execution of the statement prepared with a generic plan
+    forced, and the indexes that plan uses."""
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        times = []
+        for p in params:
+            started = time.perf_counter()
+            conn.execute(sql, p, prepare=True).fetchall()
+            times.append((time.perf_counter() - started) * 1e3)
+        found = conn.execute(
+            "SELECT name FROM pg_prepared_statements WHERE generic_plans > 0"
+        ).fetchone()
+        assert found is not None
+        # psycopg numbers the %(name)s placeholders $1, $2, ... in order of first use.
+        names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+        args = sql_module.SQL(", ").join(sql_module.Literal(params[0][n]) for n in names)
+        query = sql_module.SQL("EXPLAIN EXECUTE {}({})").format(
+            sql_module.Identifier(found[0]), args
+        )
+        plan = conn.execute(query).fetchall()
+    used = sorted({w for (line,) in plan for w in line.split() if w.startswith("ix_")})
+    return statistics.median(times), ", ".join(used)
+
+
+async def geo_layer_load(
+    opener: Any, label: str, sample: list[LonLat], search: dict[str, Any], clients: int,
+    seconds: float,
+) -> Figures:  # fmt: skip
+    """nearby_merchants itself, ``clients`` concurrent tasks, each call on what ``opener()``
+    opens (a SQLAlchemy session, or a read-pool connection)."""
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def client(offset: int) -> int:
+        done = 0
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            async with opener() as conn:
+                p = sample[(offset + done) % len(sample)]
+                await nearby_merchants(conn, p, radius_m=1_000, limit=20, **search)
+            latencies.append((time.perf_counter() - started) * 1e3)
+            done += 1
+        return done
+
+    started = time.perf_counter()
+    counts = await asyncio.gather(*(client(i * 131) for i in range(clients)))
+    return Figures(label, sum(counts), time.perf_counter() - started, latencies)
+
+
+async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
+    url = scratch_database(DATABASE, fresh=not reuse)
+    print(*await seed(url, only_if_empty=True), sep="\n")
+    engine = make_engine(url, pool_size=clients, max_overflow=0)
+    async with make_sessionmaker(engine)() as session:
+        existing = await session.scalar(select(func.count()).select_from(Merchant)) or 0
+    if not (reuse and existing):
+        await load(url, rows)
+    else:
+        print(f"reusing {existing:,} merchants")
+    sample = points(1_000)
+    conninfo = plain(url)
+    pool = make_read_pool(url, size=clients)
+    await pool.open(wait=True)
+    for label, search in SEARCHES.items():
+        sql, params, per_call = await captured(engine, sample, search)
+        print(f"\nnearbyMerchants 1 km, first 20, {label}  [{index_of(conninfo, sql, params[0])}]")
+        print(f"  statements per call: {per_call:.3f}")
+        execution, total = db_times(conninfo, sql, params[:500])
+        print("  database time, execution:      ", summary(execution))
+        print("  database time, plan + execute: ", summary(total))
+        median, used = generic_plan(conninfo, sql, params[:200])
+        print(f"  prepared, generic plan forced: median {median:.3f} ms client-side [{used}]")
+        raw = await sql_load("  bare SQL, psycopg pool", conninfo, sql, params,
+                             clients=clients, seconds=seconds)  # fmt: skip
+        print(raw.line())
+        for label, opener in (
+            ("  nearby_merchants(), SA session", make_sessionmaker(engine)),
+            ("  nearby_merchants(), read pool", pool.connection),
+        ):
+            print((await geo_layer_load(opener, label, sample, search, clients, seconds)).line())
+    await pool.close()
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--reuse", action="store_true", help="keep an existing database")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.rows, arguments.seconds, arguments.clients, arguments.reuse))

@@ -1,0 +1,339 @@
+"""Reading merchants: nearest first, by grid subtree, and in batches for DataLoaders.
+
+Closed-for-good merchants (status CLOSED) are left out of every list unless asked for;
+by-id lookups return them, so an old link still shows what the place was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    SmallInteger,
+    Text,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    true,
+)
+from sqlalchemy import select as sa_select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from geo.coords import LonLat
+from geo.db import Executor
+from geo.grids.models import Grid
+from geo.merchants.errors import InvalidField, OutOfRange
+from geo.merchants.hours import OpeningHours, from_json, is_open_at
+from geo.merchants.models import KEY_OF_CATEGORY, Merchant, MerchantStatus
+from geo.merchants.nearest import (
+    MAX_PAGE,
+    candidates,
+    check_search,
+    minute_of_week,
+    nearest,
+)
+from geo.merchants.taxonomy import get_category, walking_minutes
+from geo.merchants.text import MAX_QUERY_CHARS, normalize_text, query_grams
+
+T = TypeVar("T")
+
+#: Up to this many categories, each gets its own index-driven stream (see nearest.py);
+#: more than that are common enough together for one stream with a filter.
+MAX_CATEGORY_STREAMS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantRow:
+    """A merchant as lists and loaders return it (location in WGS-84 degrees)."""
+
+    id: int
+    name: str
+    category: str
+    phone: str | None
+    address: str
+    longitude: float
+    latitude: float
+    #: ``hours.to_json`` form, or None when unknown; :meth:`opening_hours` parses it.
+    hours_json: list[dict[str, Any]] | None
+    status: str
+    verified: bool
+    outside_coverage: bool
+    grid_id: int | None
+    version: int
+    updated_at: datetime
+
+    @property
+    def location(self) -> LonLat:
+        return LonLat(self.longitude, self.latitude)
+
+    def opening_hours(self) -> OpeningHours | None:
+        return None if self.hours_json is None else from_json(self.hours_json)
+
+    def is_open_at(self, when: datetime) -> bool:
+        """True if trading (status OPEN) and inside its opening hours at ``when`` (aware)."""
+        hours = self.opening_hours()
+        return self.status == MerchantStatus.OPEN and hours is not None and is_open_at(hours, when)
+
+
+@dataclass(frozen=True, slots=True)
+class Nearby(Generic[T]):
+    """A row with its geodesic distance from the search point."""
+
+    item: T
+    distance_m: float
+
+    @property
+    def walking_minutes(self) -> float:
+        """Minutes on foot: distance × detour factor / walking speed (``taxonomy``)."""
+        return walking_minutes(self.distance_m)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    has_next_page: bool
+
+
+#: Core table: statements built from it skip the ORM's per-execution compile step.
+MERCHANTS = Merchant.__table__
+_M = MERCHANTS.c
+
+MERCHANT_COLUMNS: tuple[ColumnElement[Any], ...] = (
+    _M.id.label("id"),
+    _M.name.label("name"),
+    _M.category.label("category"),
+    _M.phone.label("phone"),
+    _M.address.label("address"),
+    func.ST_X(_M.location).label("longitude"),
+    func.ST_Y(_M.location).label("latitude"),
+    _M.opening_hours.label("hours_json"),
+    _M.status.label("status"),
+    _M.verified.label("verified"),
+    _M.outside_coverage.label("outside_coverage"),
+    _M.grid_id.label("grid_id"),
+    _M.version.label("version"),
+    _M.updated_at.label("updated_at"),
+)
+_FIELDS = tuple(c.key for c in MERCHANT_COLUMNS)
+
+
+def merchant_row(mapping: Any) -> MerchantRow:
+    return MerchantRow(*(mapping[name] for name in _FIELDS))
+
+
+def any_of(column: Any, values: Sequence[Any], item_type: Any = Integer) -> ColumnElement[bool]:
+    """``column = ANY(:array)``: one statement text whatever the number of values."""
+    return column == func.any(literal(list(values), ARRAY(item_type)))
+
+
+def category_keys(categories: Sequence[str]) -> list[int]:
+    """Keys of the codes, in order, without repeats; raises UnknownCategory."""
+    return list(dict.fromkeys(KEY_OF_CATEGORY[get_category(code).code] for code in categories))
+
+
+def text_params(text: str | None) -> dict[str, Any]:
+    """``{"text": normalised}`` plus ``"grams"`` when it has bigrams; ``{}`` when blank.
+
+    Raises InvalidField for a text longer than MAX_QUERY_CHARS.
+    """
+    norm = normalize_text(text or "")
+    if len(norm) > MAX_QUERY_CHARS:
+        raise InvalidField("text", f"search text is at most {MAX_QUERY_CHARS} characters")
+    if not norm:
+        return {}
+    grams = query_grams(norm)
+    return {"text": norm, "grams": grams} if grams else {"text": norm}
+
+
+def name_conditions(name_column: Any, grams_column: Any = None) -> list[ColumnElement[bool]]:
+    """ "The name contains :text" (see text.py); with ``grams_column``, its bigrams hold
+    every bigram in :grams first, which the GIN index answers."""
+    normalized = func.lower(func.normalize(name_column, literal_column("NFKC")))
+    found = [func.strpos(normalized, bindparam("text", type_=Text)) > 0]
+    if grams_column is not None:
+        found.insert(0, grams_column.op("@>")(bindparam("grams", type_=ARRAY(Text))))
+    return found
+
+
+def open_condition(minutes_column: Any) -> ColumnElement[bool]:
+    """Open at minute-of-week :minute per the stored week ranges (unknown hours never match)."""
+    return minutes_column.op("@>")(bindparam("minute", type_=Integer))
+
+
+@lru_cache(maxsize=128)
+def _nearby_statement(
+    streamed: bool, filtered: bool, grams: bool, text: bool, open_at: bool, keyset: bool
+) -> Select[Any]:
+    where = [_M.status != bindparam("closed")]
+    if filtered:
+        where.append(_M.category_key == func.any(bindparam("keys", type_=ARRAY(SmallInteger))))
+    if text:
+        where += name_conditions(_M.name, _M.name_grams if grams else None)
+    if open_at:
+        where += [_M.status == bindparam("open"), open_condition(_M.open_minutes)]
+    stream = _M.category_key if streamed else None
+    found = candidates(
+        MERCHANTS, MERCHANT_COLUMNS, where=where, stream_column=stream, keyset=keyset
+    )
+    return found
+
+
+async def nearby_merchants(
+    session: Executor,
+    point: LonLat,
+    *,
+    radius_m: float = 1_000.0,
+    categories: Sequence[str] | None = None,
+    text: str | None = None,
+    open_at: datetime | None = None,
+    limit: int = 20,
+    after: tuple[float, int] | None = None,
+) -> Page[Nearby[MerchantRow]]:
+    """Merchants within ``radius_m`` of a WGS-84 point, nearest first by geodesic distance.
+
+    Ordered by (distance, id), keyset-paged by ``after = (distance_m, id)`` of the last row
+    seen. ``categories`` (empty means all), ``text`` (Chinese substring of the name) and
+    ``open_at`` (aware datetime; only OPEN merchants with known hours) narrow the list.
+    Raises OutOfRange (radius 0-5000 m, limit 1-100), InvalidCursor, UnknownCategory,
+    InvalidField (text too long). ``session`` may also be a read-pool psycopg connection
+    (``geo.db.make_read_pool``), the cheapest way to run it.
+    """
+    check_search(radius_m, limit, after)
+    params: dict[str, Any] = {"closed": MerchantStatus.CLOSED.value, **text_params(text)}
+    keys = category_keys(categories) if categories else []
+    streamed = 0 < len(keys) <= MAX_CATEGORY_STREAMS
+    params["streams" if streamed else "keys"] = keys
+    if open_at is not None:
+        params |= {"open": MerchantStatus.OPEN.value, "minute": minute_of_week(open_at)}
+    statement = _nearby_statement(
+        streamed,
+        len(keys) > MAX_CATEGORY_STREAMS,
+        "grams" in params,
+        "text" in params,
+        open_at is not None,
+        after is not None,
+    )
+    found = await nearest(
+        session, statement, params, point=point, radius_m=radius_m, limit=limit + 1, after=after
+    )
+    items = tuple(Nearby(merchant_row(row), distance) for row, distance in found[:limit])
+    return Page(items, has_next_page=len(found) > limit)
+
+
+async def get_merchant(session: AsyncSession, merchant_id: int) -> MerchantRow | None:
+    """The merchant with this id, whatever its status, or None."""
+    stmt = sa_select(*MERCHANT_COLUMNS).where(_M.id == merchant_id)
+    row = (await session.execute(stmt)).mappings().first()
+    return merchant_row(row) if row else None
+
+
+async def merchants_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, MerchantRow]:
+    """Merchants by id (any status), in one statement; missing ids are absent."""
+    stmt = sa_select(*MERCHANT_COLUMNS).where(any_of(_M.id, ids))
+    return {r["id"]: merchant_row(r) for r in (await session.execute(stmt)).mappings()}
+
+
+async def merchants_by_grid_ids(
+    session: AsyncSession, grid_ids: Sequence[int], *, limit_per_grid: int = MAX_PAGE
+) -> dict[int, list[MerchantRow]]:
+    """The first merchants (by id, not CLOSED) assigned to each grid itself, in one statement."""
+    grids = (
+        func.unnest(literal(list(grid_ids), ARRAY(Integer))).table_valued("gid").render_derived()
+    )
+    per_grid = _first_of_grid(
+        grids.c.gid, limit_per_grid, [_M.status != MerchantStatus.CLOSED.value]
+    )
+    stmt = sa_select(per_grid).select_from(grids).join(per_grid, true()).order_by(per_grid.c.id)
+    out: dict[int, list[MerchantRow]] = {gid: [] for gid in grid_ids}
+    for r in (await session.execute(stmt)).mappings():
+        out[r["grid_id"]].append(merchant_row(r))
+    return out
+
+
+async def merchants_in_grid_subtree(
+    session: AsyncSession,
+    grid_id: int,
+    *,
+    categories: Sequence[str] | None = None,
+    limit: int = 50,
+    after_id: int | None = None,
+    include_closed: bool = False,
+) -> Page[MerchantRow]:
+    """Merchants of a grid and all grids below it, by id, keyset-paged after ``after_id``.
+
+    Each grid of the subtree (``grids.path``, GIN) yields its own first rows from the
+    ``(grid_id, category_key, id)`` index, per category when categories are given, and
+    the runs are merged: the cost follows the number of grids, not where the subtree's ids
+    fall in the table. For the district or a subdistrict (depth 1-2) without a category,
+    which hold a large share of all merchants, the primary key order is faster and is used.
+    Two statements.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise OutOfRange("first", limit, 1, MAX_PAGE)
+    keys = category_keys(categories) if categories else []
+    where: list[ColumnElement[bool]] = []
+    if not include_closed:
+        where.append(_M.status != MerchantStatus.CLOSED.value)
+    if after_id is not None:
+        where.append(_M.id > after_id)
+    depth = await session.scalar(sa_select(func.cardinality(Grid.path)).where(Grid.id == grid_id))
+    if keys or (depth or 0) > 2:
+        stmt = _merged_runs(grid_id, keys, limit + 1, where)
+    else:
+        # The district or a subdistrict without a category: a large share of all merchants,
+        # so the primary key order finds a page within the first few thousand rows.
+        subtree = sa_select(Grid.id).where(Grid.path.op("@>")(literal([grid_id], ARRAY(Integer))))
+        stmt = sa_select(*MERCHANT_COLUMNS).where(_M.grid_id.in_(subtree), *where)
+        stmt = stmt.order_by(_M.id).limit(limit + 1)
+    rows = (await session.execute(stmt)).mappings().all()
+    return Page(tuple(merchant_row(r) for r in rows[:limit]), has_next_page=len(rows) > limit)
+
+
+def _merged_runs(
+    grid_id: int, keys: Sequence[int], limit: int, where: Sequence[ColumnElement[bool]]
+) -> Select[Any]:
+    """Per grid of the subtree (and per category key), its first rows; merged by id."""
+    subtree = (
+        sa_select(Grid.id.label("gid"))
+        .where(Grid.path.op("@>")(literal([grid_id], ARRAY(Integer))))
+        .subquery()
+    )
+    conditions = [*where]
+    source: Any = subtree
+    if keys:
+        unnested = (
+            func.unnest(literal(list(keys), ARRAY(SmallInteger)))
+            .table_valued("key")
+            .render_derived()
+        )
+        source = subtree.join(unnested, true())
+        conditions.append(_M.category_key == unnested.c.key)
+    per_run = _first_of_grid(subtree.c.gid, limit, conditions)
+    return (
+        sa_select(per_run)
+        .select_from(source)
+        .join(per_run, true())
+        .order_by(per_run.c.id)
+        .limit(limit)
+    )
+
+
+def _first_of_grid(grid_id: Any, limit: int, where: Sequence[ColumnElement[bool]]) -> Any:
+    """LATERAL: a grid's first ``limit`` merchants by id (index ``(grid_id, category_key,
+    id)``: in index order for one category, a sort of the grid's rows otherwise)."""
+    return (
+        sa_select(*MERCHANT_COLUMNS)
+        .where(_M.grid_id == grid_id, *where)
+        .order_by(_M.id)
+        .limit(limit)
+        .lateral()
+    )

@@ -1,0 +1,222 @@
+"""The SQL side of a bulk import: staging tables, COPY, and the INSERT that assigns grids.
+
+Everything runs on the psycopg connection under the caller's session, in its transaction.
+Staging tables are temporary (dropped at commit, or by the next import in the session).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from psycopg import AsyncConnection, sql
+
+
+@dataclass(frozen=True, slots=True)
+class StagingLayout:
+    """Where a chunk of checked rows waits before it joins ``table``."""
+
+    table: str
+    #: (column, SQL type) as the row checker returns values; "row", "lon", "lat" and
+    #: "schedule" (a number in the hours table) are not copied to ``table`` as they are.
+    columns: tuple[tuple[str, str], ...]
+
+    def position(self, column: str) -> int:
+        return [c for c, _ in self.columns].index(column)
+
+    @property
+    def rows(self) -> sql.Identifier:
+        return sql.Identifier(f"{self.table}_import")
+
+    @property
+    def hours(self) -> sql.Identifier:
+        return sql.Identifier(f"{self.table}_import_hours")
+
+    @property
+    def rows_index(self) -> sql.Identifier:
+        return sql.Identifier(f"{self.table}_import_geom")
+
+    @property
+    def copied(self) -> list[str]:
+        return [c for c, _ in self.columns if c not in ("row", "lon", "lat", "schedule")]
+
+
+async def create_staging(connection: AsyncConnection[Any], layout: StagingLayout) -> None:
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+        for name, kind in layout.columns
+    )
+    # PostgreSQL builds the point while COPY streams in, in parallel with our parsing.
+    point = sql.SQL(
+        "geom geometry GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED"
+    )
+    for name, body in (
+        (layout.rows, sql.SQL("{}, {}").format(columns, point)),
+        (layout.hours, sql.SQL("schedule int4, opening_hours jsonb, open_minutes int4multirange")),
+    ):
+        await connection.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(name))
+        await connection.execute(
+            sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(name, body)
+        )
+
+
+async def drop_staging(connection: AsyncConnection[Any], layout: StagingLayout) -> None:
+    await connection.execute(sql.SQL("DROP TABLE {}, {}").format(layout.rows, layout.hours))
+
+
+# COPY's text format: tab-separated, \N for NULL, backslash escapes (PostgreSQL docs,
+# "COPY File Formats").
+_NEEDS_ESCAPE: Final = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(rows: Iterable[Sequence[Any]]) -> bytes:
+    """Rows in COPY text format. Built in the checking thread, so the event loop only
+    sends bytes while PostgreSQL works."""
+    return "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows).encode()
+
+
+def _copy_field(value: Any) -> str:
+    if value.__class__ is str:  # most fields: checked before escaping, as few need it
+        return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    return repr(value)  # int, float: repr round-trips exactly
+
+
+async def copy_data(connection: AsyncConnection[Any], target: sql.Identifier, data: bytes) -> None:
+    async with (
+        connection.cursor() as cursor,
+        cursor.copy(sql.SQL("COPY {} FROM STDIN").format(target)) as copy,
+    ):
+        await copy.write(data)
+
+
+async def insert_chunk(connection: AsyncConnection[Any], layout: StagingLayout) -> tuple[int, int]:
+    """Moves the staged rows into the table; returns (rows inserted, outside coverage)."""
+    # Built after COPY (a sorted build) rather than maintained row by row during it.
+    await connection.execute(
+        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(layout.rows_index, layout.rows)
+    )
+    cursor = await connection.execute(
+        _INSERT.format(
+            table=sql.Identifier(layout.table),
+            columns=sql.SQL(", ").join(map(sql.Identifier, layout.copied)),
+            copied=sql.SQL(", ").join(sql.Identifier("s", c) for c in layout.copied),
+            staging=layout.rows,
+            hours=layout.hours,
+        )
+    )
+    imported, outside = await cursor.fetchone() or (0, 0)
+    await connection.execute(sql.SQL("DROP INDEX {}").format(layout.rows_index))
+    await connection.execute(sql.SQL("TRUNCATE {}").format(layout.rows))
+    return int(imported), int(outside)
+
+
+# Grid assignment follows route_point. `micro` is driven by the grids: each micro-grid
+# probes the staged points inside its box (OFFSET 0 keeps that nested loop whatever the
+# planner guesses about a fresh temp table), so PostGIS prepares the boundary once for all
+# of them: five times faster than a lookup per point. A point on a shared edge matches
+# several micro-grids and keeps the smallest code. Only points no micro-grid covers (gaps
+# left by an import) look for the deepest grid covering them; OFFSET 0 again keeps that
+# subquery from being inlined, and evaluated, twice.
+_INSERT = sql.SQL(
+    """
+    WITH micro AS (
+        SELECT DISTINCT ON (p.row) p.row, g.id
+        FROM grids g
+        CROSS JOIN LATERAL (
+            SELECT s.row FROM {staging} s WHERE ST_Covers(g.boundary, s.geom) OFFSET 0
+        ) p
+        WHERE g.level = 'MICRO'
+        ORDER BY p.row, g.code
+    ), inserted AS (
+        INSERT INTO {table}
+            ({columns}, opening_hours, open_minutes, location, grid_id, outside_coverage)
+        SELECT {copied}, h.opening_hours, h.open_minutes, s.geom, p.grid_id, p.grid_id IS NULL
+        FROM {staging} s
+        LEFT JOIN {hours} h ON h.schedule = s.schedule
+        LEFT JOIN micro m ON m.row = s.row
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(
+                m.id,
+                (SELECT id FROM grids
+                 WHERE ST_Covers(boundary, s.geom)
+                 ORDER BY array_length(path, 1) DESC, code LIMIT 1)
+            ) AS grid_id
+            OFFSET 0
+        ) p
+        ORDER BY s.row  -- ids follow the file, whatever order staging holds the rows in
+        RETURNING outside_coverage
+    )
+    SELECT count(*), count(*) FILTER (WHERE outside_coverage) FROM inserted
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuild:
+    """What :func:`drop_indexes_if_small` dropped, to put back as it was."""
+
+    table: str
+    indexes: tuple[str, ...]  # CREATE INDEX statements
+    constraints: tuple[tuple[str, str], ...]  # (name, definition) of foreign keys
+
+
+async def drop_indexes_if_small(
+    connection: AsyncConnection[Any], table: str, below: int
+) -> Rebuild | None:
+    """Drops the secondary indexes and foreign keys of ``table`` if it holds fewer than
+    ``below`` rows; returns how to rebuild them (None when nothing was dropped)."""
+    name = sql.Identifier(table)
+    cursor = await connection.execute(
+        sql.SQL("SELECT count(*) FROM (SELECT FROM {} LIMIT %s) AS t").format(name), (below,)
+    )
+    if ((await cursor.fetchone()) or (below,))[0] >= below:
+        return None
+    cursor = await connection.execute(_SECONDARY_INDEXES, (table,))
+    indexes = await cursor.fetchall()
+    cursor = await connection.execute(_FOREIGN_KEYS, (table,))
+    constraints = await cursor.fetchall()
+    for constraint, _ in constraints:
+        await connection.execute(
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(name, sql.Identifier(constraint))
+        )
+    for index, _ in indexes:
+        await connection.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
+    return Rebuild(table, tuple(ddl for _, ddl in indexes), tuple(constraints))
+
+
+async def restore_indexes(connection: AsyncConnection[Any], rebuild: Rebuild) -> None:
+    """Recreates what :func:`drop_indexes_if_small` dropped, then refreshes statistics."""
+    await connection.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    for ddl in rebuild.indexes:
+        await connection.execute(ddl)  # type: ignore[arg-type]  # from pg_get_indexdef
+    name = sql.Identifier(rebuild.table)
+    for constraint, definition in rebuild.constraints:
+        await connection.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                name,
+                sql.Identifier(constraint),
+                sql.SQL(definition),  # type: ignore[arg-type]
+            )
+        )
+    await connection.execute(sql.SQL("ANALYZE {}").format(name))
+
+
+_SECONDARY_INDEXES = """
+    SELECT c.relname, pg_get_indexdef(i.indexrelid)
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT i.indisunique
+    ORDER BY c.relname
+"""
+_FOREIGN_KEYS = """
+    SELECT conname, pg_get_constraintdef(oid)
+    FROM pg_constraint
+    WHERE conrelid = %s::regclass AND contype = 'f'
+    ORDER BY conname
+"""

@@ -1,0 +1,83 @@
+"""Versioned single-row writes shared by merchants and service points.
+
+Optimistic concurrency: a caller reads a row with its ``version`` and names that version
+when it changes the row. The UPDATE carries ``WHERE version = :expected`` and bumps it, so
+of two concurrent writers exactly one matches; the other gets VersionConflict with the
+version it should re-read. Nothing is locked while a user edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, RowMapping, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from geo.coords import LonLat
+from geo.merchants.errors import NotFound, VersionConflict
+
+
+class Unset(Enum):
+    """Marks an update argument the caller did not give (None may mean "clear it")."""
+
+    UNSET = "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+
+
+async def insert_row(
+    session: AsyncSession,
+    entity: Any,
+    columns: Sequence[ColumnElement[Any]],
+    values: Mapping[str, Any],
+) -> RowMapping:
+    """INSERT ... RETURNING ``columns``: one statement, no ORM identity map involved."""
+    stmt = insert(entity).values(**values).returning(*columns)
+    return (await session.execute(stmt)).mappings().one()
+
+
+async def current_location(
+    session: AsyncSession, entity: Any, *, kind: str, entity_id: int, expected_version: int
+) -> LonLat:
+    """The stored location; raises NotFound, or VersionConflict when the version moved on."""
+    stmt = select(entity.version, func.ST_X(entity.location), func.ST_Y(entity.location)).where(
+        entity.id == entity_id
+    )
+    found = (await session.execute(stmt)).first()
+    if found is None:
+        raise NotFound(kind, entity_id)
+    version, lon, lat = found
+    if version != expected_version:
+        raise VersionConflict(kind, entity_id, expected_version, version)
+    return LonLat(lon, lat)
+
+
+async def versioned_update(
+    session: AsyncSession,
+    entity: Any,
+    columns: Sequence[ColumnElement[Any]],
+    *,
+    kind: str,
+    entity_id: int,
+    expected_version: int,
+    values: Mapping[str, Any],
+) -> RowMapping:
+    """UPDATE the row if still at ``expected_version``; bumps version and updated_at."""
+    stmt = (
+        update(entity)
+        .where(entity.id == entity_id, entity.version == expected_version)
+        .values(**values, version=entity.version + 1, updated_at=func.now())
+        .returning(*columns)
+        .execution_options(synchronize_session=False)
+    )
+    row = (await session.execute(stmt)).mappings().first()
+    if row is not None:
+        return row
+    # Someone else wrote between our read and this UPDATE.
+    version = await session.scalar(select(entity.version).where(entity.id == entity_id))
+    if version is None:
+        raise NotFound(kind, entity_id)
+    raise VersionConflict(kind, entity_id, expected_version, version)

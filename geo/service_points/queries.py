@@ -1,0 +1,196 @@
+"""Reading service points: nearest first, by grid subtree, and in batches for DataLoaders.
+
+Nearest-first search is the merchants' one (``geo.merchants.nearest``: KNN on the location
+index, re-ranked by geodesic distance); with about a thousand rows, kind and name are
+plain filters on that scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from geo.coords import LonLat
+from geo.db import Executor
+from geo.grids.models import Grid
+from geo.merchants.errors import OutOfRange
+from geo.merchants.hours import OpeningHours, from_json, is_open_at
+from geo.merchants.nearest import MAX_PAGE, candidates, check_search, minute_of_week, nearest
+from geo.merchants.queries import (
+    Nearby,
+    Page,
+    any_of,
+    name_conditions,
+    open_condition,
+    text_params,
+)
+from geo.service_points.kinds import get_kind
+from geo.service_points.models import ServicePoint
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePointRow:
+    """A service point as lists and loaders return it (location in WGS-84 degrees)."""
+
+    id: int
+    kind: str
+    name: str
+    phone: str | None
+    address: str
+    longitude: float
+    latitude: float
+    hours_json: list[dict[str, Any]] | None
+    outside_coverage: bool
+    grid_id: int | None
+    version: int
+    updated_at: datetime
+
+    @property
+    def location(self) -> LonLat:
+        return LonLat(self.longitude, self.latitude)
+
+    def opening_hours(self) -> OpeningHours | None:
+        return None if self.hours_json is None else from_json(self.hours_json)
+
+    def is_open_at(self, when: datetime) -> bool:
+        hours = self.opening_hours()
+        return hours is not None and is_open_at(hours, when)
+
+
+SERVICE_POINTS = ServicePoint.__table__
+_S = SERVICE_POINTS.c
+
+SERVICE_POINT_COLUMNS: tuple[ColumnElement[Any], ...] = (
+    _S.id.label("id"),
+    _S.kind.label("kind"),
+    _S.name.label("name"),
+    _S.phone.label("phone"),
+    _S.address.label("address"),
+    func.ST_X(_S.location).label("longitude"),
+    func.ST_Y(_S.location).label("latitude"),
+    _S.opening_hours.label("hours_json"),
+    _S.outside_coverage.label("outside_coverage"),
+    _S.grid_id.label("grid_id"),
+    _S.version.label("version"),
+    _S.updated_at.label("updated_at"),
+)
+_FIELDS = tuple(c.key for c in SERVICE_POINT_COLUMNS)
+
+
+def service_point_row(mapping: Any) -> ServicePointRow:
+    return ServicePointRow(*(mapping[name] for name in _FIELDS))
+
+
+def kind_codes(kinds: Sequence[str]) -> list[str]:
+    """The kind codes, validated (UnknownServicePointKind), without repeats."""
+    return list(dict.fromkeys(get_kind(code).value for code in kinds))
+
+
+@lru_cache(maxsize=32)
+def _nearby_statement(kinds: bool, text: bool, open_at: bool, keyset: bool) -> Select[Any]:
+    where: list[ColumnElement[bool]] = []
+    if kinds:
+        where.append(_S.kind == func.any(bindparam("kinds", type_=ARRAY(String))))
+    if text:
+        where += name_conditions(_S.name)  # a thousand rows: no bigram index needed
+    if open_at:
+        where.append(open_condition(_S.open_minutes))
+    return candidates(SERVICE_POINTS, SERVICE_POINT_COLUMNS, where=where, keyset=keyset)
+
+
+async def nearby_service_points(
+    session: Executor,
+    point: LonLat,
+    *,
+    radius_m: float = 1_000.0,
+    kinds: Sequence[str] | None = None,
+    text: str | None = None,
+    open_at: datetime | None = None,
+    limit: int = 20,
+    after: tuple[float, int] | None = None,
+) -> Page[Nearby[ServicePointRow]]:
+    """Service points within ``radius_m`` of a WGS-84 point, nearest first (geodesic).
+
+    Same contract as ``geo.merchants.queries.nearby_merchants``, with ``kinds`` for
+    categories (UnknownServicePointKind on a bad code).
+    """
+    check_search(radius_m, limit, after)
+    params: dict[str, Any] = {"kinds": kind_codes(kinds) if kinds else [], **text_params(text)}
+    if open_at is not None:
+        params["minute"] = minute_of_week(open_at)
+    statement = _nearby_statement(
+        bool(kinds), "text" in params, open_at is not None, after is not None
+    )
+    found = await nearest(
+        session, statement, params, point=point, radius_m=radius_m, limit=limit + 1, after=after
+    )
+    items = tuple(Nearby(service_point_row(row), distance) for row, distance in found[:limit])
+    return Page(items, has_next_page=len(found) > limit)
+
+
+async def get_service_point(session: AsyncSession, point_id: int) -> ServicePointRow | None:
+    stmt = select(*SERVICE_POINT_COLUMNS).where(_S.id == point_id)
+    row = (await session.execute(stmt)).mappings().first()
+    return service_point_row(row) if row else None
+
+
+async def service_points_by_ids(
+    session: AsyncSession, ids: Sequence[int]
+) -> dict[int, ServicePointRow]:
+    """Service points by id, in one statement; missing ids are absent."""
+    stmt = select(*SERVICE_POINT_COLUMNS).where(any_of(_S.id, ids))
+    return {r["id"]: service_point_row(r) for r in (await session.execute(stmt)).mappings()}
+
+
+async def service_points_by_grid_ids(
+    session: AsyncSession, grid_ids: Sequence[int], *, limit_per_grid: int = MAX_PAGE
+) -> dict[int, list[ServicePointRow]]:
+    """The first service points (by id) assigned to each grid itself, in one statement."""
+    rank = func.row_number().over(partition_by=_S.grid_id, order_by=_S.id)
+    inner = (
+        select(*SERVICE_POINT_COLUMNS, rank.label("rank"))
+        .where(any_of(_S.grid_id, grid_ids))
+        .subquery()
+    )
+    stmt = select(inner).where(inner.c.rank <= limit_per_grid).order_by(inner.c.id)
+    out: dict[int, list[ServicePointRow]] = {gid: [] for gid in grid_ids}
+    for r in (await session.execute(stmt)).mappings():
+        out[r["grid_id"]].append(service_point_row(r))
+    return out
+
+
+async def service_points_in_grid_subtree(
+    session: AsyncSession,
+    grid_id: int,
+    *,
+    kinds: Sequence[str] | None = None,
+    limit: int = 50,
+    after_id: int | None = None,
+) -> Page[ServicePointRow]:
+    """Service points of a grid and every grid below it, by id, after ``after_id``."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise OutOfRange("first", limit, 1, MAX_PAGE)
+    subtree = select(Grid.id).where(Grid.path.op("@>")(literal([grid_id], ARRAY(Integer))))
+    stmt = select(*SERVICE_POINT_COLUMNS).where(_S.grid_id.in_(subtree))
+    if kinds:
+        stmt = stmt.where(any_of(_S.kind, kind_codes(kinds), String))
+    if after_id is not None:
+        stmt = stmt.where(_S.id > after_id)
+    rows = (await session.execute(stmt.order_by(_S.id).limit(limit + 1))).mappings().all()
+    return Page(tuple(service_point_row(r) for r in rows[:limit]), has_next_page=len(rows) > limit)

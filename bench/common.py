@@ -84,7 +84,9 @@ class Server:
     def __init__(self, database_url: str) -> None:
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-        self.log = open(ROOT / "bench" / "out" / f"server-{self.port}.log", "w")  # noqa: SIM115
+        out = ROOT / "bench" / "out"
+        out.mkdir(exist_ok=True)
+        self.log = open(out / f"server-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "api", "serve", "--port", str(self.port)],
             env=env,

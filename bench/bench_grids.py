@@ -56,6 +56,12 @@ async def main(seconds: float, clients: int) -> None:
     params = [route_params(p, 20.0) for p in sample]
 
     print("gridAt database time (EXPLAIN ANALYZE):", summary(db_time_ms(plain(url), sql, params)))
+    # For reference: the bare point-in-polygon part, without the edge distance and neighbours.
+    bare = (
+        "SELECT id FROM grids WHERE level = 'MICRO' AND ST_Covers(boundary, "
+        "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)) ORDER BY code LIMIT 1"
+    )
+    print("bare point-in-polygon database time:  ", summary(db_time_ms(plain(url), bare, params)))
     server = Server(url)
     try:
         requests = [

@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup system-packages db lint format schema bench
+.PHONY: run test setup system-packages test-packages db lint format schema bench
 
 run: setup db
 	$(BIN)/circle migrate
 	$(BIN)/circle seed --if-empty
 	$(BIN)/circle serve
 
-test: setup db lint
+test: setup db lint test-packages
 	$(BIN)/python -m pytest
 
 setup: $(STAMP) system-packages
@@ -35,6 +35,12 @@ system-packages: $(STAMP)
 	if [ -n "$$DATABASE_URL" ] || [ -z "$$missing" ]; then exit 0; fi; \
 	echo "installing $$missing (apt)"; \
 	$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing
+
+# The circle page test renders /c/{code} in Debian's chromium (it is skipped without one).
+test-packages:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (apt)"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
 
 db: setup
 	@if [ -z "$$DATABASE_URL" ]; then $(BIN)/circle db up; else echo "db: using DATABASE_URL"; fi

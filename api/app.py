@@ -15,11 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.auth import authenticate_request
 from api.context import Context
 from api.exports import grids_geojson
 from api.http import GraphQLEndpoint
 from api.localdb import resolve_database_url
 from api.metrics import POOL, REGISTRY
+from api.pages import page_routes
 from api.schema import schema
 from api.settings import Settings, load_settings
 from geo.db import make_engine, make_read_pool, make_sessionmaker
@@ -54,9 +56,15 @@ def create_app(settings: Settings) -> Starlette:
             await read_pool.close()
             await engine.dispose()
 
-    def make_context(request: Request) -> Context:
+    async def make_context(request: Request) -> Context:
+        actor = await authenticate_request(request, resources.sessionmaker)
         return Context(
-            request, settings, resources.engine, resources.sessionmaker, resources.read_pool
+            request,
+            settings,
+            resources.engine,
+            resources.sessionmaker,
+            resources.read_pool,
+            actor=actor,
         )
 
     async def healthz(request: Request) -> Response:
@@ -77,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/grids.geojson", grids_geojson(lambda: resources.sessionmaker)),
+        *page_routes(settings, lambda: resources.sessionmaker),
     ]
     return Starlette(debug=settings.debug, routes=routes, lifespan=lifespan)
 

@@ -62,7 +62,11 @@ def migrate(settings: Settings, args: argparse.Namespace) -> None:
 def seed(settings: Settings, args: argparse.Namespace) -> None:
     from api.seeding import run_seed
 
-    for line in run_seed(resolve_database_url(settings), only_if_empty=args.if_empty):
+    url = resolve_database_url(settings)
+    cases = not args.no_cases
+    for line in run_seed(
+        url, only_if_empty=args.if_empty, public_url=settings.public_url, cases=cases
+    ):
         print(f"seed: {line}")
 
 
@@ -106,7 +110,8 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     m.set_defaults(handler=migrate)
 
     s = commands.add_parser("seed", help="load the demo district")
-    s.add_argument("--if-empty", action="store_true", help="only when no grids are loaded yet")
+    s.add_argument("--if-empty", action="store_true", help="load only into empty tables")
+    s.add_argument("--no-cases", action="store_true", help="no demo users, tokens and cases")
     s.set_defaults(handler=seed)
 
     v = commands.add_parser("serve", help="serve the API")
@@ -121,8 +126,10 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
 def _add_feature_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Import/export commands of the features (grids, merchants) register here."""
     from api.cli_data import register
+    from api.cli_users import register as register_users
 
     register(commands)
+    register_users(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

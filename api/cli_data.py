@@ -26,6 +26,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     g = what.add_parser("grids", help="grids from a GeoJSON FeatureCollection")
     g.add_argument("file", type=Path)
     g.set_defaults(handler=import_grids_command)
+    from api.cli_import import register as register_places  # merchants, service-points
+
+    register_places(what)
 
     exp = commands.add_parser("export", help="export data")
     what = exp.add_subparsers(dest="what", required=True)

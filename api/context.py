@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from starlette.requests import Request
 
 from api.settings import Settings
+from geo.accounts.actor import Actor
 from geo.db import Executor
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class Context:
     read_pool: AsyncConnectionPool | None = None
     #: Headers the resolvers want on the response (rarely used).
     response_headers: dict[str, str] = field(default_factory=dict)
+    #: Who is calling (from `Authorization: Bearer`, see api.auth); None: anonymous.
+    actor: Actor | None = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -41,3 +41,13 @@ def mask_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
             )
         )
     return out
+
+
+@strawberry.type(description="This needs an account: send 'Authorization: Bearer <token>'.")
+class AuthenticationRequiredError(Error):
+    pass
+
+
+@strawberry.type(description="The caller's role or grids do not allow this.")
+class NotPermittedError(Error):
+    pass

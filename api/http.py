@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from inspect import isawaitable
 from typing import Any
 
 import orjson
@@ -36,6 +37,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.errors import mask_errors
+from api.execution import LeanExecutor, is_awaitable
 from api.metrics import observe_request
 from api.settings import Settings
 from api.validation import depth_limit_rule
@@ -49,10 +51,18 @@ JSON = "application/json"
 class RequestError(Exception):
     """The HTTP request is not a well-formed GraphQL request: answered before execution."""
 
-    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.headers = headers or {}
+        #: Put in the error's `extensions.code` (e.g. UNAUTHENTICATED).
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +163,7 @@ class GraphQLEndpoint:
         make_context: Callable[[Request], Any],
     ) -> None:
         self.schema = schema._schema
+        self.executor = LeanExecutor.for_schema(schema)  # plain leaf fields read directly
         self.settings = settings
         self.make_context = make_context
         self.documents = DocumentCache(self.schema, settings)
@@ -178,7 +189,10 @@ class GraphQLEndpoint:
             return Response(body, status, media_type=f"{media}; charset=utf-8")
         except RequestError as error:
             outcome = "request_error"
-            body = orjson.dumps({"errors": [{"message": str(error)}]})
+            entry: dict[str, Any] = {"message": str(error)}
+            if error.code:
+                entry["extensions"] = {"code": error.code}
+            body = orjson.dumps({"errors": [entry]})
             return Response(body, error.status, error.headers, f"{media}; charset=utf-8")
         finally:
             elapsed = time.perf_counter() - started
@@ -276,12 +290,17 @@ class GraphQLEndpoint:
     async def _execute(
         self, request: Request, document: DocumentNode, params: Params
     ) -> ExecutionResult:
+        context = self.make_context(request)
+        if isawaitable(context):  # a factory that authenticates the caller is async
+            context = await context
         outcome = execute(
             self.schema,
             document,
-            context_value=self.make_context(request),
+            context_value=context,
             variable_values=params.variables,
             operation_name=params.operation_name,
+            executor_class=self.executor,
+            is_awaitable=is_awaitable,
         )
         if isinstance(outcome, Awaitable):
             return await outcome

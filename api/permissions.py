@@ -1,13 +1,178 @@
-"""Who may call what: the one permission check every write path passes through.
+"""Who may do what: the one place where the API's access rules live.
 
-Until users and roles arrive (the access issue), every caller is allowed; tighten here.
+The case workflow keeps its own rules where they are enforced, in one table: which roles may
+take each action, from which status, and in which relation to the case (geo.cases.workflow's
+TRANSITIONS, scopes resolved by geo.accounts.actor). Everything else is decided here.
+
+=========================  ====================================================================
+operation                  who
+=========================  ====================================================================
+reportCase                 anyone, anonymous included (staff-only channels: geo.cases.reporting)
+case, caseTrail            a signed-in user who may see the case (:func:`case_visibility`)
+cases, grid.cases          a signed-in user; the list holds the cases of their scope only
+actOnCase                  a signed-in user; the workflow table decides, and an actor who may
+                           not even see the case is told it was not found
+caseStats, grid.caseStats  staff (grid workers, agents, handlers, administrators); grid workers
+                           and subdistrict seats for grids in their own subtree only
+ledgerItems,               staff of the grid or above it, and district seats
+recordLedgerItem,          (geo.cases.ledger.may_keep_ledger)
+convertLedgerItem
+viewer, caseCategories     anyone
+importGrids and the        anyone for now (as before): the access issue restricts them to
+other writes               administrators, with typed refusals in their results
+=========================  ====================================================================
+
+Case visibility: the account that reported a case sees it; district seats and administrators
+see every case; subdistrict seats and grid workers the cases in their grids' subtrees;
+department seats and handlers the cases dispatched to their unit; residents only their own.
+Lists apply the scope part (a staff member's own reports outside the scope are not listed).
+
+The reporter's contact is private: only staff of the case's grid (grid workers and agents
+whose grids hold it, district seats) and the reporter see it; everyone else reads null.
+
+Refusals are typed errors that never tell whether an object exists: a case the caller may
+not see answers exactly as a missing one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
 from api.context import Info
+from geo.accounts.actor import Actor, CaseScope
+from geo.accounts.models import Seat
+from geo.cases.ledger import may_keep_ledger
+from geo.cases.workflow import Role
+from geo.errors import DomainError
+
+STAFF = frozenset({Role.GRID_WORKER, Role.AGENT, Role.HANDLER, Role.ADMIN})
+
+
+class Permission(StrEnum):
+    REPORT_CASE = "cases:report"
+    READ_CASES = "cases:read"
+    ACT_ON_CASES = "cases:act"
+    READ_CASE_STATS = "cases:stats"
+    KEEP_LEDGER = "ledger:keep"
+    WRITE_GRIDS = "grids:write"
+
+
+#: Roles allowed to call an operation at all (None: anyone, anonymous included). Object
+#: rules (which case, which grid) come on top, in the functions below. Permission names not
+#: listed (other features' writes) are allowed, as before this table, until the access
+#: issue lists them.
+ROLES: dict[str, frozenset[Role] | None] = {
+    Permission.REPORT_CASE: None,
+    Permission.READ_CASES: frozenset(Role),
+    Permission.ACT_ON_CASES: frozenset(Role),  # the workflow table names the roles per action
+    Permission.READ_CASE_STATS: STAFF,
+    Permission.KEEP_LEDGER: STAFF,
+    Permission.WRITE_GRIDS: None,  # the access issue: ADMIN, with a typed refusal
+}
+
+
+class AuthenticationRequired(DomainError):
+    def __init__(self) -> None:
+        super().__init__("this needs an account: send 'Authorization: Bearer <token>'")
+
+
+class NotPermitted(DomainError):
+    def __init__(self, message: str = "your role or your grids do not allow this") -> None:
+        super().__init__(message)
+
+
+def refusal(actor: Actor | None, permission: str) -> DomainError | None:
+    """Why ``actor`` may not call ``permission``'s operations, or None when it may."""
+    roles = ROLES.get(permission)
+    if roles is None:
+        return None
+    if actor is None:
+        return AuthenticationRequired()
+    return None if actor.role in roles else NotPermitted()
 
 
 def require(info: Info, permission: str) -> None:
-    """Raises when the caller lacks `permission`; today every caller has every permission."""
+    """Raises the refusal when the caller lacks ``permission`` (for operations without a
+    typed refusal in their result; the case operations use :func:`refusal`)."""
+    refused = refusal(info.context.actor, permission)
+    if refused is not None:
+        raise refused
+
+
+@dataclass(frozen=True, slots=True)
+class CaseVisibility:
+    """Which cases an actor sees, as a predicate and as list criteria (one rule, two forms)."""
+
+    everything: bool = False
+    grid_ids: tuple[int, ...] = ()
+    department: str | None = None
+    reporter_user_id: int | None = None
+
+    def admits(self, case: CaseScope) -> bool:
+        if self.reporter_user_id is not None and case.reporter_user_id == self.reporter_user_id:
+            return True
+        if self.everything:
+            return True
+        if self.department is not None:
+            return case.department == self.department
+        return not set(case.grid_path).isdisjoint(self.grid_ids)
+
+    def criteria(self) -> dict[str, Any] | None:
+        """geo.cases.queries.CaseFilter fields narrowing a list; None: no case at all."""
+        if self.everything:
+            return {}
+        if self.department is not None:
+            return {"department": self.department}
+        if self.grid_ids:
+            return {"grid_ids": self.grid_ids}
+        if self.reporter_user_id is not None:
+            return {"reporter_user_id": self.reporter_user_id}
+        return None
+
+
+def case_visibility(actor: Actor | None) -> CaseVisibility:
+    """The cases ``actor`` may read (see the module docstring)."""
+    if actor is None:
+        return CaseVisibility()
+    own = actor.user_id
+    if actor.role in (Role.ADMIN, Role.SYSTEM) or actor.is_district_seat:
+        return CaseVisibility(everything=True, reporter_user_id=own)
+    if actor.role is Role.HANDLER or actor.seat is Seat.DEPARTMENT:
+        return CaseVisibility(department=actor.department or "", reporter_user_id=own)
+    if actor.role in (Role.GRID_WORKER, Role.AGENT):
+        return CaseVisibility(grid_ids=actor.grid_ids, reporter_user_id=own)
+    return CaseVisibility(reporter_user_id=own)
+
+
+def contact_visible(actor: Actor | None, case: CaseScope) -> bool:
+    """Whether ``actor`` may read the reporter's contact of ``case``."""
+    if actor is None:
+        return False
+    if case.reporter_user_id is not None and case.reporter_user_id == actor.user_id:
+        return True
+    if actor.role not in (Role.GRID_WORKER, Role.AGENT) or actor.seat is Seat.DEPARTMENT:
+        return False
+    return actor.is_district_seat or actor.covers(case.grid_path)
+
+
+def stats_refusal(actor: Actor | None, grid_path: Sequence[int] | None) -> DomainError | None:
+    """Why ``actor`` may not read statistics of the grid with ``grid_path`` (None: the whole
+    district), or None."""
+    refused = refusal(actor, Permission.READ_CASE_STATS)
+    if refused is not None or actor is None:
+        return refused
+    bound = actor.role is Role.GRID_WORKER or actor.seat is Seat.SUBDISTRICT
+    if bound and (grid_path is None or not actor.covers(grid_path)):
+        return NotPermitted("statistics of grids outside your own are not yours to read")
     return None
+
+
+def ledger_refusal(actor: Actor | None, grid_path: Sequence[int]) -> DomainError | None:
+    """Why ``actor`` may not keep or read the ledger of the grid with ``grid_path``, or None."""
+    refused = refusal(actor, Permission.KEEP_LEDGER)
+    if refused is not None or actor is None:
+        return refused
+    return None if may_keep_ledger(actor, grid_path) else NotPermitted()

@@ -6,7 +6,8 @@ Needs the embedded database up (`circle db up`) or DATABASE_URL. Uses (and keeps
 `circle_bench_cases` holding the synthetic district and its demo year of cases (seeded on
 the first run). Each operation runs in its own transaction, as a resolver's would; "call" is
 the whole domain call with its commit, "SQL" the part spent in the database driver (between
-SQLAlchemy's before/after cursor events). HTTP throughput comes with the API.
+SQLAlchemy's before/after cursor events). Then the same over HTTP (bench.bench_cases_http):
+one server process, 16 clients; `--no-http` skips it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.seeding import seed
+from bench.bench_cases_http import bench_http
 from bench.common import scratch_database
 from geo.accounts.models import User
 from geo.accounts.service import get_actor
@@ -204,7 +206,7 @@ async def bench_reads(sessionmaker: async_sessionmaker[AsyncSession], clock: Sql
     await timed(clock, "caseStats by month", 10, lambda: stats(GroupBy.MONTH))
 
 
-async def main(reports: int, clients: int, seconds: float) -> None:
+async def main(reports: int, clients: int, seconds: float, http: bool = True) -> None:
     url = scratch_database("circle_bench_cases", fresh=False)
     print(*await seed(url, only_if_empty=True), sep="\n")
     engine = make_engine(url, pool_size=clients, statement_timeout_ms=600_000)
@@ -215,6 +217,8 @@ async def main(reports: int, clients: int, seconds: float) -> None:
         await bench_writes(sessionmaker, clock, reports)
         await bench_concurrent_reports(sessionmaker, clients, seconds)
         await bench_reads(sessionmaker, clock)
+        if http:
+            await bench_http(url, sessionmaker, clients, seconds)
     finally:
         await engine.dispose()
 
@@ -224,5 +228,6 @@ if __name__ == "__main__":
     parser.add_argument("--reports", type=int, default=400)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--no-http", action="store_true", help="database figures only")
     args = parser.parse_args()
-    asyncio.run(main(args.reports, args.clients, args.seconds))
+    asyncio.run(main(args.reports, args.clients, args.seconds, not args.no_http))

@@ -6,7 +6,7 @@
 Needs the embedded database up (`circle db up`) or DATABASE_URL. Works in a database
 `circle_bench_merchants` holding the synthetic district (grids) and ``--rows`` synthetic
 merchants imported from a CSV through ``geo.merchants.importer`` (``--reuse`` keeps an
-existing one and skips the import). The HTTP GraphQL figures come with the API.
+existing one and skips the import).
 
 Figures printed:
 * bulk import: rows per second, file to committed transaction (the CSV is written first
@@ -20,7 +20,9 @@ Figures printed:
   show a cached generic plan keeps the category index;
 * throughput of the bare SQL through a psycopg AsyncConnectionPool at ``--clients``
   concurrent clients, and of ``nearby_merchants`` itself, called with a SQLAlchemy session
-  and with a connection of ``geo.db``'s read pool.
+  and with a connection of ``geo.db``'s read pool;
+* throughput and p50/p99 of ``nearbyMerchants`` over HTTP (GraphQL, one ``circle serve``
+  process, ``--clients`` keep-alive connections), and its ratio to the bare SQL's.
 """
 
 from __future__ import annotations
@@ -41,7 +43,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.seeding import seed
 from bench.bench_grids import points
-from bench.common import Figures, plain, scratch_database, sql_load, summary
+from bench.common import (
+    Figures,
+    Server,
+    graphql_request,
+    http_load,
+    plain,
+    scratch_database,
+    sql_load,
+    summary,
+)
 from geo.coords import LonLat
 from geo.db import make_engine, make_read_pool, make_sessionmaker
 from geo.merchants.importer import import_file
@@ -55,6 +66,24 @@ SEARCHES: dict[str, dict[str, Any]] = {
     "category pharmacy (4 %)": {"categories": ["pharmacy"]},
     "category bookstore (0.6 %)": {"categories": ["bookstore"]},
 }
+#: What a mini-app's "nearby" list asks for: the same rows as the bare SQL, as GraphQL.
+NEARBY_QUERY = """query Nearby($p: PointInput!, $c: [String!]) {
+  nearbyMerchants(near: $p, radiusM: 1000, first: 20, categories: $c) {
+    ... on NearbyMerchantConnection { edges { distanceM walkingMinutes
+      node { id name phone category { code zh } location { longitude latitude } } } }
+  }
+}"""
+
+
+def nearby_requests(port: int, sample: list[LonLat], search: dict[str, Any]) -> list[bytes]:
+    """Pre-built HTTP requests of nearbyMerchants, one per sample point."""
+    categories = search.get("categories")
+    return [
+        graphql_request(
+            port, NEARBY_QUERY, {"p": {"longitude": p.lon, "latitude": p.lat}, "c": categories}
+        )
+        for p in sample
+    ]
 
 
 async def load(url: str, rows: int) -> None:
@@ -168,7 +197,7 @@ async def geo_layer_load(
 
 async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
     url = scratch_database(DATABASE, fresh=not reuse)
-    print(*await seed(url, only_if_empty=True), sep="\n")
+    print(*await seed(url, only_if_empty=True, merchants=False), sep="\n")
     engine = make_engine(url, pool_size=clients, max_overflow=0)
     async with make_sessionmaker(engine)() as session:
         existing = await session.scalar(select(func.count()).select_from(Merchant)) or 0
@@ -180,23 +209,36 @@ async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
     conninfo = plain(url)
     pool = make_read_pool(url, size=clients)
     await pool.open(wait=True)
-    for label, search in SEARCHES.items():
-        sql, params, per_call = await captured(engine, sample, search)
-        print(f"\nnearbyMerchants 1 km, first 20, {label}  [{index_of(conninfo, sql, params[0])}]")
-        print(f"  statements per call: {per_call:.3f}")
-        execution, total = db_times(conninfo, sql, params[:500])
-        print("  database time, execution:      ", summary(execution))
-        print("  database time, plan + execute: ", summary(total))
-        median, used = generic_plan(conninfo, sql, params[:200])
-        print(f"  prepared, generic plan forced: median {median:.3f} ms client-side [{used}]")
-        raw = await sql_load("  bare SQL, psycopg pool", conninfo, sql, params,
-                             clients=clients, seconds=seconds)  # fmt: skip
-        print(raw.line())
-        for label, opener in (
-            ("  nearby_merchants(), SA session", make_sessionmaker(engine)),
-            ("  nearby_merchants(), read pool", pool.connection),
-        ):
-            print((await geo_layer_load(opener, label, sample, search, clients, seconds)).line())
+    server = Server(url)  # one `circle serve` process; idle while the other loads run
+    try:
+        for label, search in SEARCHES.items():
+            sql, params, per_call = await captured(engine, sample, search)
+            print(
+                f"\nnearbyMerchants 1 km, first 20, {label}  [{index_of(conninfo, sql, params[0])}]"
+            )
+            print(f"  statements per call: {per_call:.3f}")
+            execution, total = db_times(conninfo, sql, params[:500])
+            print("  database time, execution:      ", summary(execution))
+            print("  database time, plan + execute: ", summary(total))
+            median, used = generic_plan(conninfo, sql, params[:200])
+            print(f"  prepared, generic plan forced: median {median:.3f} ms client-side [{used}]")
+            raw = await sql_load("  bare SQL, psycopg pool", conninfo, sql, params,
+                                 clients=clients, seconds=seconds)  # fmt: skip
+            print(raw.line())
+            for label, opener in (
+                ("  nearby_merchants(), SA session", make_sessionmaker(engine)),
+                ("  nearby_merchants(), read pool", pool.connection),
+            ):
+                print(
+                    (await geo_layer_load(opener, label, sample, search, clients, seconds)).line()
+                )
+            requests = nearby_requests(server.port, sample, search)
+            http = await http_load("  HTTP GraphQL, 1 server process", server.port, requests,
+                                   clients=clients, seconds=seconds)  # fmt: skip
+            print(http.line())
+            print(f"  HTTP GraphQL / bare SQL throughput: {http.throughput / raw.throughput:.2f}")
+    finally:
+        server.stop()
     await pool.close()
     await engine.dispose()
 

@@ -111,12 +111,19 @@ class Server:
         self.log.close()
 
 
-def graphql_request(port: int, query: str, variables: dict[str, object]) -> bytes:
+def graphql_request(
+    port: int,
+    query: str,
+    variables: dict[str, object],
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    """The bytes of one POST; `headers` are extra ones (e.g. authorization)."""
     body = orjson.dumps({"query": query, "variables": variables})
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     head = (
         f"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n"
         f"content-type: application/json\r\naccept: application/graphql-response+json\r\n"
-        f"content-length: {len(body)}\r\n\r\n"
+        f"{extra}content-length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
 
@@ -144,10 +151,21 @@ async def _one_client(
 
 
 async def http_load(
-    label: str, port: int, requests: Sequence[bytes], *, clients: int = 16, seconds: float = 10
+    label: str,
+    port: int,
+    requests: Sequence[bytes],
+    *,
+    clients: int = 16,
+    seconds: float = 10,
+    warm: bool = True,
 ) -> Figures:
-    """`clients` keep-alive connections sending `requests` round-robin for `seconds`."""
-    await _warm(port, requests)
+    """`clients` keep-alive connections sending `requests` round-robin for `seconds`.
+
+    `warm=False` skips the one-second warm-up, for requests that may run only once (a
+    workflow action on a given case version).
+    """
+    if warm:
+        await _warm(port, requests)
     latencies: list[float] = []
     started = time.perf_counter()
     stop_at = started + seconds

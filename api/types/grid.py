@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import orjson
 import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.types.common import CoordSystemType
+from api.types.common import DEFAULT_PAGE, CoordSystemType
 from geo.coords import CoordSystem, geojson_from_wgs84
 from geo.grids.models import GridWorker as GridWorkerModel
 from geo.grids.models import WorkerRole
 from geo.grids.queries import GridRow
 from geo.grids.validation import GridLevel
+
+if TYPE_CHECKING:
+    from api.resolvers.cases import CasesResult, CaseStatsResult
+    from api.types.case_inputs import CaseFilterInput
+    from api.types.case_stats import GroupByType
+    from api.types.circle import GridServiceCoverageResult
+    from api.types.merchant_connections import MerchantsResult, ServicePointsResult
 
 GridLevelType = strawberry.enum(
     GridLevel,
@@ -85,6 +94,77 @@ class Grid:
     ) -> JSON:
         text = await info.context.loaders.geojson.load(self.id)
         return geojson_from_wgs84(orjson.loads(text), CoordSystem(system))
+
+    # -- merchants and service points (api.types.grid_places; lazy types avoid import cycles)
+
+    @strawberry.field(description="Merchants of this grid and every grid below it, by id.")
+    async def merchants(
+        self,
+        info: Info,
+        categories: list[str] | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+        output: CoordSystemType = CoordSystem.WGS84,  # type: ignore[valid-type]
+    ) -> Annotated[MerchantsResult, strawberry.lazy("api.types.merchant_connections")]:
+        from api.types.grid_places import grid_merchants
+
+        return await grid_merchants(info, self.id, categories, first, after, output)
+
+    @strawberry.field(description="Service points of this grid and every grid below it, by id.")
+    async def service_points(
+        self,
+        info: Info,
+        kinds: list[str] | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+        output: CoordSystemType = CoordSystem.WGS84,  # type: ignore[valid-type]
+    ) -> Annotated[ServicePointsResult, strawberry.lazy("api.types.merchant_connections")]:
+        from api.types.grid_places import grid_service_points
+
+        return await grid_service_points(info, self.id, kinds, first, after, output)
+
+    @strawberry.field(
+        description="For each basic category, the share of the grid within its walking tier "
+        "of an open merchant, sampled on a lattice spacingM metres apart (see the type). One "
+        "request computes at most 10,000 lattice points: grids past that answer "
+        "InvalidArgumentError (ask for fewer grids, or a wider spacingM)."
+    )
+    async def service_coverage(
+        self, info: Info, spacing_m: float = 50.0
+    ) -> Annotated[GridServiceCoverageResult, strawberry.lazy("api.types.circle")]:
+        from api.types.grid_places import grid_coverage
+
+        return await grid_coverage(info, self.id, spacing_m)
+
+    # -- cases (api.resolvers.cases; lazy types avoid import cycles)
+
+    @strawberry.field(
+        description="Cases of this grid's subtree the caller may see, newest report first "
+        "(the rules of Query.cases; a filter grid narrows further)."
+    )
+    async def cases(
+        self,
+        info: Info,
+        filter: Annotated[CaseFilterInput, strawberry.lazy("api.types.case_inputs")] | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> Annotated[CasesResult, strawberry.lazy("api.resolvers.cases")]:
+        from api.resolvers.cases import grid_cases
+
+        return await grid_cases(info, self, filter, first, after)
+
+    @strawberry.field(description="Query.caseStats for this grid's subtree.")
+    async def case_stats(
+        self,
+        info: Info,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+        category: str | None = None,
+        group_by: Annotated[GroupByType, strawberry.lazy("api.types.case_stats")] | None = None,
+    ) -> Annotated[CaseStatsResult, strawberry.lazy("api.resolvers.cases")]:
+        from api.resolvers.cases import grid_case_stats
+
+        return await grid_case_stats(info, self, from_, to, category, group_by)
 
 
 @strawberry.type

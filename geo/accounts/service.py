@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.accounts.actor import Actor
-from geo.accounts.models import Seat, User, UserGrid
+from geo.accounts.models import ApiToken, Seat, User, UserGrid
 from geo.cases.workflow import Role
+from geo.clock import utcnow
 from geo.errors import DomainError
 from geo.grids.models import Grid
 
@@ -136,3 +139,32 @@ def actor_of(user: User, grids: Sequence[tuple[int, tuple[int, ...]]]) -> Actor:
 async def count_users(session: AsyncSession) -> int:
     """How many users exist (active or not)."""
     return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class UserListing:
+    """A user as `circle user list` shows it: grid codes and the number of usable tokens."""
+
+    user: User
+    grid_codes: tuple[str, ...]
+    live_tokens: int
+
+
+async def list_users(session: AsyncSession, *, now: datetime | None = None) -> list[UserListing]:
+    """Every user by id, with its grid codes and its tokens neither expired nor revoked."""
+    now = now or utcnow()
+    codes = (
+        select(func.array_agg(aggregate_order_by(Grid.code, Grid.code)))
+        .join(UserGrid, UserGrid.grid_id == Grid.id)
+        .where(UserGrid.user_id == User.id)
+        .scalar_subquery()
+    )
+    live = (
+        select(func.count())
+        .where(
+            ApiToken.user_id == User.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now
+        )
+        .scalar_subquery()
+    )
+    rows = await session.execute(select(User, codes, live).order_by(User.id))
+    return [UserListing(user, tuple(grids or ()), int(n)) for user, grids, n in rows]

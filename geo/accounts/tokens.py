@@ -122,7 +122,8 @@ async def authenticate(
     token, user = row.ApiToken, row.User
     if token.revoked_at is not None or token.expires_at <= now or not user.active:
         return None
-    await _touch(session, token.id, now)
+    if token.last_used_at is None or token.last_used_at < now - TOUCH_INTERVAL:
+        await _touch(session, token.id, now)  # most requests: no write, one statement
     return actor_of(user, [(gid, tuple(path)) for gid, path in row.grids])
 
 
@@ -140,6 +141,7 @@ def _token_lookup(prefix: str) -> Select[tuple[ApiToken, User, Any]]:
         select(ApiToken, User, grids.label("grids"))
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.prefix == prefix)
+        .execution_options(populate_existing=True)  # last_used_at as stored, not as cached
     )
 
 

@@ -53,8 +53,13 @@ async def _check_scope(session: AsyncSession, actor: Actor, grid_id: int) -> Non
     path = await session.scalar(select(Grid.path).where(Grid.id == grid_id))
     if path is None:
         raise InvalidCaseInput("grid_id", f"grid {grid_id} does not exist")
-    if not (actor.is_staff and (actor.is_district_seat or actor.covers(path))):
+    if not may_keep_ledger(actor, path):
         raise LedgerNotPermitted
+
+
+def may_keep_ledger(actor: Actor, grid_path: Sequence[int]) -> bool:
+    """Staff bound to the grid or above it, and district seats, keep (and read) its ledger."""
+    return actor.is_staff and (actor.is_district_seat or actor.covers(grid_path))
 
 
 def _words(field: str, value: str, limit: int) -> str:

@@ -17,10 +17,13 @@ from typing import Final
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Integer,
     Select,
     and_,
+    any_,
+    cast,
     func,
     literal,
     or_,
@@ -31,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from geo.accounts.actor import CaseScope
 from geo.accounts.models import User
 from geo.cases.categories import Channel
 from geo.cases.errors import InvalidCaseInput, InvalidCursor
@@ -184,9 +188,15 @@ async def count_cases(
 # --- batch loaders: one statement per call, results keyed by the requested ids ---------------
 
 
+def _any(ids: Sequence[int]) -> ColumnElement[int]:
+    """``= ANY(:ids)`` with one array parameter: the statement text stays the same for any
+    number of ids (cached, no per-id bind rendering), unlike an expanding ``IN``."""
+    return any_(cast(literal(list(ids), ARRAY(Integer)), ARRAY(Integer)))
+
+
 async def cases_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Case]:
     """Cases by id; missing ids are absent from the result."""
-    found = await session.scalars(select(Case).where(Case.id.in_(list(ids))))
+    found = await session.scalars(select(Case).where(Case.id == _any(ids)))
     return {case.id: case for case in found}
 
 
@@ -195,7 +205,7 @@ async def last_events_of(session: AsyncSession, case_ids: Sequence[int]) -> dict
     stmt = (
         select(CaseEvent)
         .join(Case, and_(Case.id == CaseEvent.case_id, Case.version == CaseEvent.seq))
-        .where(Case.id.in_(list(case_ids)))
+        .where(Case.id == _any(case_ids))
     )
     return {event.case_id: event for event in await session.scalars(stmt)}
 
@@ -204,7 +214,7 @@ async def events_of(session: AsyncSession, case_ids: Sequence[int]) -> dict[int,
     """Each case's events, oldest first."""
     stmt = (
         select(CaseEvent)
-        .where(CaseEvent.case_id.in_(list(case_ids)))
+        .where(CaseEvent.case_id == _any(case_ids))
         .order_by(CaseEvent.case_id, CaseEvent.seq)
     )
     out: dict[int, list[CaseEvent]] = {case_id: [] for case_id in case_ids}
@@ -239,11 +249,24 @@ async def grids_with_ancestors(
 
 async def workers_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, GridWorker]:
     """Grid workers (routed assignees) by id."""
-    found = await session.scalars(select(GridWorker).where(GridWorker.id.in_(list(ids))))
+    found = await session.scalars(select(GridWorker).where(GridWorker.id == _any(ids)))
     return {worker.id: worker for worker in found}
 
 
 async def users_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
     """Users (handling assignees, reporters, actors) by id."""
-    found = await session.scalars(select(User).where(User.id.in_(list(ids))))
+    found = await session.scalars(select(User).where(User.id == _any(ids)))
     return {user.id: user for user in found}
+
+
+async def case_scope(session: AsyncSession, case_id: int) -> CaseScope | None:
+    """What access rules need to know about a case (grid path, unit, reporter), or None."""
+    stmt = (
+        select(Case.department, Case.reporter_user_id, Grid.path)
+        .outerjoin(Grid, Grid.id == Case.grid_id)
+        .where(Case.id == case_id)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    return CaseScope(tuple(row.path or ()), row.department, row.reporter_user_id)

@@ -1,0 +1,142 @@
+"""Lists of merchants and service points: nearest first (with distances) or by id."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+
+from api.types.common import InvalidArgumentError, InvalidCoordinateError, PageInfo
+from api.types.merchant import Merchant, ServicePoint
+from api.types.place_errors import (
+    NotFoundError,
+    UnknownCategoryError,
+    UnknownServicePointKindError,
+)
+from geo.coords import CoordSystem
+from geo.merchants.cursor import encode_distance_cursor, encode_id_cursor
+from geo.merchants.queries import MerchantRow, Nearby, Page
+from geo.merchants.taxonomy import walking_minutes
+from geo.service_points.queries import ServicePointRow
+
+
+@strawberry.type
+class NearbyMerchantEdge:
+    cursor: str
+    node: Merchant
+    distance_m: float = strawberry.field(description="Geodesic metres (WGS 84) from the point.")
+    walking_minutes: float = strawberry.field(
+        description="distanceM × 1.3 (detour factor) ÷ 80 m/min (walking speed)."
+    )
+
+
+@strawberry.type(description="Nearest first by geodesic distance, then by id.")
+class NearbyMerchantConnection:
+    edges: list[NearbyMerchantEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[Nearby[MerchantRow]], system: CoordSystem) -> Any:
+        edges = [
+            NearbyMerchantEdge(
+                cursor=encode_distance_cursor(n.distance_m, n.item.id),
+                node=Merchant.from_row(n.item, system),
+                distance_m=n.distance_m,
+                walking_minutes=walking_minutes(n.distance_m),
+            )
+            for n in page.items
+        ]
+        return cls(edges=edges, page_info=_page_info(page, edges))
+
+
+@strawberry.type
+class NearbyServicePointEdge:
+    cursor: str
+    node: ServicePoint
+    distance_m: float
+    walking_minutes: float
+
+
+@strawberry.type(description="Nearest first by geodesic distance, then by id.")
+class NearbyServicePointConnection:
+    edges: list[NearbyServicePointEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[Nearby[ServicePointRow]], system: CoordSystem) -> Any:
+        edges = [
+            NearbyServicePointEdge(
+                cursor=encode_distance_cursor(n.distance_m, n.item.id),
+                node=ServicePoint.from_row(n.item, system),
+                distance_m=n.distance_m,
+                walking_minutes=walking_minutes(n.distance_m),
+            )
+            for n in page.items
+        ]
+        return cls(edges=edges, page_info=_page_info(page, edges))
+
+
+@strawberry.type
+class MerchantEdge:
+    cursor: str
+    node: Merchant
+
+
+@strawberry.type(description="Merchants by id.")
+class MerchantConnection:
+    edges: list[MerchantEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[MerchantRow], system: CoordSystem) -> Any:
+        edges = [
+            MerchantEdge(cursor=encode_id_cursor(r.id), node=Merchant.from_row(r, system))
+            for r in page.items
+        ]
+        return cls(edges=edges, page_info=_page_info(page, edges))
+
+
+@strawberry.type
+class ServicePointEdge:
+    cursor: str
+    node: ServicePoint
+
+
+@strawberry.type(description="Service points by id.")
+class ServicePointConnection:
+    edges: list[ServicePointEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[ServicePointRow], system: CoordSystem) -> Any:
+        edges = [
+            ServicePointEdge(cursor=encode_id_cursor(r.id), node=ServicePoint.from_row(r, system))
+            for r in page.items
+        ]
+        return cls(edges=edges, page_info=_page_info(page, edges))
+
+
+def _page_info(page: Page[Any], edges: list[Any]) -> PageInfo:
+    end = edges[-1].cursor if edges else None
+    return PageInfo(has_next_page=page.has_next_page, end_cursor=end)
+
+
+NearbyMerchantsResult = Annotated[
+    NearbyMerchantConnection | InvalidArgumentError | InvalidCoordinateError | UnknownCategoryError,
+    strawberry.union("NearbyMerchantsResult"),
+]
+NearbyServicePointsResult = Annotated[
+    NearbyServicePointConnection
+    | InvalidArgumentError
+    | InvalidCoordinateError
+    | UnknownServicePointKindError,
+    strawberry.union("NearbyServicePointsResult"),
+]
+MerchantsResult = Annotated[
+    MerchantConnection | InvalidArgumentError | UnknownCategoryError | NotFoundError,
+    strawberry.union("MerchantsResult"),
+]
+ServicePointsResult = Annotated[
+    ServicePointConnection | InvalidArgumentError | UnknownServicePointKindError | NotFoundError,
+    strawberry.union("ServicePointsResult"),
+]

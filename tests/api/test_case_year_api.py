@@ -1,0 +1,138 @@
+"""The demo year over HTTP (READ-ONLY database): the headline statistics, their roll-up
+through the grid levels, and what a page of 100 cases costs in SQL statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from geo.cases.synth import SEED_CLOSED, SEED_RECEIVED
+from geo.grids.synth import synth_district
+from tests.api.conftest_cases import gql
+
+pytestmark = pytest.mark.anyio
+
+STATS = """
+query ($grid: String, $groupBy: CaseStatsGroupBy, $from: String) {
+  caseStats(grid: $grid, groupBy: $groupBy, from: $from) {
+    __typename
+    ... on CaseStatsReport {
+      grid { code }
+      rows { childGrid { code level } category { code } month reported received due closed
+             closedOnTime postponed evaluated satisfied reworked extended closureRate
+             onTimeClosureRate satisfactionRate reworkRate extensionRate meanHoursToClose
+             p90HoursToClose }
+    }
+    ... on Error { message }
+  }
+}
+"""
+
+
+async def test_the_seed_headline_figures(
+    year_client: httpx.AsyncClient, year_tokens: dict[str, str]
+) -> None:
+    answer = (await gql(year_client, STATS, year_tokens["district_agent"]))["caseStats"]
+    (row,) = answer["rows"]
+    assert (row["received"], row["closed"]) == (SEED_RECEIVED, SEED_CLOSED)  # 17,182 / 17,154
+    assert round(row["closureRate"] * 100, 2) == 99.88
+    assert round(row["satisfactionRate"] * 100, 2) == 99.34
+    assert 0.95 < row["onTimeClosureRate"] < 1
+    assert 0 < row["reworkRate"] < 0.05 and 0 < row["extensionRate"] < 0.05
+    assert row["p90HoursToClose"] > row["meanHoursToClose"] > 0
+
+
+async def test_statistics_roll_up_and_group(
+    year_client: httpx.AsyncClient, year_tokens: dict[str, str]
+) -> None:
+    token = year_tokens["district_agent"]
+    district = next(g.code for g in synth_district() if g.level == "DISTRICT")
+    by_l1 = await gql(year_client, STATS, token, grid=district, groupBy="CHILD_GRID")
+    rows = by_l1["caseStats"]["rows"]
+    assert len(rows) == 17 and {r["childGrid"]["level"] for r in rows} == {"L1"}
+    (whole,) = (await gql(year_client, STATS, token, grid=district))["caseStats"]["rows"]
+    assert sum(r["closed"] for r in rows) == whole["closed"]
+    months = (await gql(year_client, STATS, token, groupBy="MONTH"))["caseStats"]["rows"]
+    assert 12 <= len(months) <= 13 and all(len(m["month"]) == 7 for m in months)
+    categories = (await gql(year_client, STATS, token, groupBy="CATEGORY"))["caseStats"]["rows"]
+    assert len(categories) == 10 and all(r["category"]["code"] for r in categories)
+    later = (await gql(year_client, STATS, token, **{"from": "2100-01-01"}))["caseStats"]
+    assert later["rows"][0]["reported"] == 0 and later["rows"][0]["closureRate"] is None
+
+
+GRID_STATS = """
+query ($code: String!) { grid(code: $code) { caseStats { __typename
+  ... on CaseStatsReport { rows { received closed } } } } }
+"""
+
+
+async def test_grid_case_stats_within_and_outside_the_callers_grids(
+    year_client: httpx.AsyncClient, year_tokens: dict[str, str]
+) -> None:
+    token = year_tokens["subdistrict_agent"]
+    viewer = await gql(year_client, "{ viewer { role seat grids { code } } }", token)
+    (own,) = [g["code"] for g in viewer["viewer"]["grids"]]
+    other = next(g.code for g in synth_district() if g.level == "L1" and g.code != own)
+    mine = (await gql(year_client, GRID_STATS, token, code=own))["grid"]["caseStats"]
+    assert mine["__typename"] == "CaseStatsReport" and mine["rows"][0]["received"] > 100
+    theirs = (await gql(year_client, GRID_STATS, token, code=other))["grid"]["caseStats"]
+    assert theirs["__typename"] == "NotPermittedError"
+    resident = (await gql(year_client, STATS, year_tokens["resident"]))["caseStats"]
+    assert resident["__typename"] == "NotPermittedError"
+    anonymous = (await gql(year_client, STATS))["caseStats"]
+    assert anonymous["__typename"] == "AuthenticationRequiredError"
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    """Statements sent through SQLAlchemy and through the psycopg read pool (each once)."""
+    sent: list[str] = []
+    original = psycopg.AsyncCursor.execute
+
+    async def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(query))
+        return await original(self, query, *args, **kwargs)
+
+    via_engine: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        via_engine.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    psycopg.AsyncCursor.execute = execute  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        psycopg.AsyncCursor.execute = original  # type: ignore[method-assign]
+        event.remove(Engine, "before_cursor_execute", record)
+    assert len(via_engine) <= len(sent)
+
+
+PAGE = """{ cases(first: 100) { ... on CaseConnection { edges { node {
+  id number status overdue deadline version reporterContact allowedActions
+  grid { code level ancestors { code level } parent { code } }
+  lastEvent { action occurredAt actorName }
+  assignedWorker { name }
+} } pageInfo { hasNextPage } } } }"""
+
+
+async def test_a_page_of_100_cases_with_grids_ancestors_and_last_events_costs_5_statements(
+    year_client: httpx.AsyncClient, year_tokens: dict[str, str]
+) -> None:
+    token = year_tokens["district_agent"]
+    await gql(year_client, "{ viewer { name } }", token)  # the token's first use is recorded
+    with counted() as sent:
+        page = (await gql(year_client, PAGE, token))["cases"]
+    nodes = [e["node"] for e in page["edges"]]
+    assert len(nodes) == 100 and page["pageInfo"]["hasNextPage"]
+    assert all(len(n["grid"]["ancestors"]) == 5 for n in nodes if n["grid"])
+    assert all(n["lastEvent"]["action"] for n in nodes)
+    # authentication, the page, grids with their ancestors, last events, assigned workers
+    assert 3 <= len(sent) <= 5, sent

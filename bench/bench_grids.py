@@ -50,7 +50,7 @@ def points(n: int, seed: int = 1) -> list[LonLat]:
 
 async def main(seconds: float, clients: int) -> None:
     url = scratch_database("circle_bench_grids", fresh=False)
-    print(*await seed(url, only_if_empty=True), sep="\n")
+    print(*await seed(url, only_if_empty=True, merchants=False), sep="\n")
     sample = points(2_000)
     sql, _ = compiled(ROUTE_SQL)
     params = [route_params(p, 20.0) for p in sample]

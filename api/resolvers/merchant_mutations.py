@@ -6,9 +6,11 @@ Every write passes `require` first. A location no grid covers is stored and flag
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import Maybe
 
 from api.context import Info
@@ -40,6 +42,7 @@ from geo.service_points import service as service_points
 
 WGS84 = CoordSystem.WGS84
 PERMISSION = "merchants:write"
+R = TypeVar("R")
 HOURS = "Weekly hours, OpenStreetMap form: 'Mo-Fr 07:00-22:00; Sa,Su 08:00-02:00', '24/7'."
 
 
@@ -137,16 +140,13 @@ class MerchantMutation:
         input: CreateMerchantInput,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> CreateMerchantResult:
-        require(info, PERMISSION)
-        try:
-            fields = _create_fields(input)
-            async with info.context.write() as session:
-                row = await merchants.create_merchant(
-                    session, **fields, status=input.status, verified=input.verified
-                )
-        except DomainError as error:
-            return typed_error(error)
-        return MerchantSaved(merchant=Merchant.from_row(row, CoordSystem(output)))
+        return await _write(
+            info,
+            lambda session: merchants.create_merchant(
+                session, **_create_fields(input), status=input.status, verified=input.verified
+            ),
+            lambda row: MerchantSaved(merchant=Merchant.from_row(row, CoordSystem(output))),
+        )
 
     @strawberry.mutation(description="Changes the given fields of a merchant at expectedVersion.")
     async def update_merchant(
@@ -155,17 +155,16 @@ class MerchantMutation:
         input: UpdateMerchantInput,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> UpdateMerchantResult:
-        require(info, PERMISSION)
-        try:
-            merchant_id, changes = parse_id("merchant", input.id), _changes(input)
-            async with info.context.write() as session:
-                row = await merchants.update_merchant(
-                    session, merchant_id=merchant_id, expected_version=input.expected_version,
-                    **changes,
-                )  # fmt: skip
-        except DomainError as error:
-            return typed_error(error)
-        return MerchantSaved(merchant=Merchant.from_row(row, CoordSystem(output)))
+        return await _write(
+            info,
+            lambda session: merchants.update_merchant(
+                session,
+                merchant_id=parse_id("merchant", input.id),
+                expected_version=input.expected_version,
+                **_changes(input),
+            ),
+            lambda row: MerchantSaved(merchant=Merchant.from_row(row, CoordSystem(output))),
+        )
 
     @strawberry.mutation(description="Marks a merchant closed for good (kept, left out of lists).")
     async def close_merchant(
@@ -175,16 +174,13 @@ class MerchantMutation:
         expected_version: int,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> CloseMerchantResult:
-        require(info, PERMISSION)
-        try:
-            merchant_id = parse_id("merchant", id)
-            async with info.context.write() as session:
-                row = await merchants.close_merchant(
-                    session, merchant_id=merchant_id, expected_version=expected_version
-                )
-        except DomainError as error:
-            return typed_error(error)
-        return MerchantSaved(merchant=Merchant.from_row(row, CoordSystem(output)))
+        return await _write(
+            info,
+            lambda session: merchants.close_merchant(
+                session, merchant_id=parse_id("merchant", id), expected_version=expected_version
+            ),
+            lambda row: MerchantSaved(merchant=Merchant.from_row(row, CoordSystem(output))),
+        )
 
     @strawberry.mutation(description="Adds a service point; assigned to the grid covering it.")
     async def create_service_point(
@@ -193,14 +189,13 @@ class MerchantMutation:
         input: CreateServicePointInput,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> CreateServicePointResult:
-        require(info, PERMISSION)
-        try:
-            fields = _create_fields(input)
-            async with info.context.write() as session:
-                row = await service_points.create_service_point(session, **fields)
-        except DomainError as error:
-            return typed_error(error)
-        return ServicePointSaved(service_point=ServicePoint.from_row(row, CoordSystem(output)))
+        return await _write(
+            info,
+            lambda session: service_points.create_service_point(session, **_create_fields(input)),
+            lambda row: ServicePointSaved(
+                service_point=ServicePoint.from_row(row, CoordSystem(output))
+            ),
+        )
 
     @strawberry.mutation(description="Changes the given fields of a service point.")
     async def update_service_point(
@@ -209,16 +204,35 @@ class MerchantMutation:
         input: UpdateServicePointInput,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> UpdateServicePointResult:
-        require(info, PERMISSION)
-        try:
-            point_id, changes = parse_id("service_point", input.id), _changes(input)
-            async with info.context.write() as session:
-                row = await service_points.update_service_point(
-                    session, point_id=point_id, expected_version=input.expected_version, **changes
-                )
-        except DomainError as error:
-            return typed_error(error)
-        return ServicePointSaved(service_point=ServicePoint.from_row(row, CoordSystem(output)))
+        return await _write(
+            info,
+            lambda session: service_points.update_service_point(
+                session,
+                point_id=parse_id("service_point", input.id),
+                expected_version=input.expected_version,
+                **_changes(input),
+            ),
+            lambda row: ServicePointSaved(
+                service_point=ServicePoint.from_row(row, CoordSystem(output))
+            ),
+        )
+
+
+async def _write(
+    info: Info,
+    work: Callable[[AsyncSession], Awaitable[R]],
+    saved: Callable[[R], Any],
+) -> Any:
+    """One write path: the permission check, one transaction, and a typed result for any
+    expected failure. `work` parses and validates inside the transaction, so a refusal
+    rolls back with nothing written."""
+    require(info, PERMISSION)
+    try:
+        async with info.context.write() as session:
+            row = await work(session)
+    except DomainError as error:
+        return typed_error(error)
+    return saved(row)
 
 
 _TEXT = ("name", "category", "kind", "phone", "address")

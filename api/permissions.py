@@ -18,9 +18,19 @@ ledgerItems,               staff of the grid or above it, and district seats
 recordLedgerItem,          (geo.cases.ledger.may_keep_ledger)
 convertLedgerItem
 viewer, caseCategories     anyone
-importGrids and the        anyone for now (as before): the access issue restricts them to
-other writes               administrators, with typed refusals in their results
+grids, gridAt, merchants,  anyone, anonymous included (public information; lists are paged
+nearby*, serviceCircle,    and capped, see api.validation for the cost limit)
+circle, merchant, ...
+importGrids                administrators
+create/update/close        administrators
+merchants, service points
+create/retireCircleCode    administrators
+users, createUser,         administrators
+deactivateUser,
+issueToken, revokeToken
 =========================  ====================================================================
+
+Anonymous reports are rate-limited per client address (api.ratelimit).
 
 Case visibility: the account that reported a case sees it; district seats and administrators
 see every case; subdistrict seats and grid workers the cases in their grids' subtrees;
@@ -58,19 +68,27 @@ class Permission(StrEnum):
     READ_CASE_STATS = "cases:stats"
     KEEP_LEDGER = "ledger:keep"
     WRITE_GRIDS = "grids:write"
+    WRITE_PLACES = "places:write"  # merchants and service points
+    WRITE_CIRCLE_CODES = "circle_codes:write"
+    MANAGE_USERS = "users:manage"
 
+
+ADMINS = frozenset({Role.ADMIN})
 
 #: Roles allowed to call an operation at all (None: anyone, anonymous included). Object
-#: rules (which case, which grid) come on top, in the functions below. Permission names not
-#: listed (other features' writes) are allowed, as before this table, until the access
-#: issue lists them.
-ROLES: dict[str, frozenset[Role] | None] = {
+#: rules (which case, which grid) come on top, in the functions below. Every Permission is
+#: listed (a test checks); asking for anything else is a programming error (KeyError), so a
+#: forgotten entry fails closed.
+ROLES: dict[Permission, frozenset[Role] | None] = {
     Permission.REPORT_CASE: None,
     Permission.READ_CASES: frozenset(Role),
     Permission.ACT_ON_CASES: frozenset(Role),  # the workflow table names the roles per action
     Permission.READ_CASE_STATS: STAFF,
     Permission.KEEP_LEDGER: STAFF,
-    Permission.WRITE_GRIDS: None,  # the access issue: ADMIN, with a typed refusal
+    Permission.WRITE_GRIDS: ADMINS,
+    Permission.WRITE_PLACES: ADMINS,
+    Permission.WRITE_CIRCLE_CODES: ADMINS,
+    Permission.MANAGE_USERS: ADMINS,
 }
 
 
@@ -84,9 +102,9 @@ class NotPermitted(DomainError):
         super().__init__(message)
 
 
-def refusal(actor: Actor | None, permission: str) -> DomainError | None:
+def refusal(actor: Actor | None, permission: Permission) -> DomainError | None:
     """Why ``actor`` may not call ``permission``'s operations, or None when it may."""
-    roles = ROLES.get(permission)
+    roles = ROLES[permission]
     if roles is None:
         return None
     if actor is None:
@@ -94,12 +112,9 @@ def refusal(actor: Actor | None, permission: str) -> DomainError | None:
     return None if actor.role in roles else NotPermitted()
 
 
-def require(info: Info, permission: str) -> None:
-    """Raises the refusal when the caller lacks ``permission`` (for operations without a
-    typed refusal in their result; the case operations use :func:`refusal`)."""
-    refused = refusal(info.context.actor, permission)
-    if refused is not None:
-        raise refused
+def caller_refusal(info: Info, permission: Permission) -> DomainError | None:
+    """:func:`refusal` for the caller of this request."""
+    return refusal(info.context.actor, permission)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -21,6 +22,9 @@ from api.app import create_app
 from api.context import Context
 from api.localdb import resolve_database_url
 from api.settings import Settings, load_settings
+from geo.accounts.service import create_user
+from geo.accounts.tokens import issue_token
+from geo.cases.workflow import Role
 from geo.db import Base, make_engine, make_sessionmaker
 
 TEST_DATABASE = f"circle_test_{os.getpid()}"
@@ -99,6 +103,22 @@ async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
     await truncate_all(engine)
+
+
+@pytest.fixture
+async def admin_client(client: httpx.AsyncClient, engine: AsyncEngine) -> httpx.AsyncClient:
+    """`client`, signed in as an administrator (the writes to grids, merchants and circle
+    codes are theirs)."""
+    client.headers["authorization"] = f"Bearer {await admin_token(engine)}"
+    return client
+
+
+async def admin_token(engine: AsyncEngine) -> str:
+    """A token of a new administrator account."""
+    async with make_sessionmaker(engine).begin() as session:
+        user = await create_user(session, name="管理员", role=Role.ADMIN)
+        issued = await issue_token(session, user_id=user.id, ttl=timedelta(hours=1))
+    return issued.plaintext
 
 
 # -- the synthetic district, loaded once into a database of its own (read-only tests) --------

@@ -7,7 +7,8 @@ from typing import Annotated
 import strawberry
 
 from api.context import Info
-from api.permissions import require
+from api.errors import AuthenticationRequiredError, NotPermittedError
+from api.permissions import Permission, caller_refusal
 from api.types.circle import CircleCode, PlaceCircle, ServiceCircleType
 from api.types.common import (
     CoordSystemType,
@@ -22,7 +23,6 @@ from geo.coords import CoordSystem
 from geo.errors import DomainError
 
 WGS84 = CoordSystem.WGS84
-PERMISSION = "circle_codes:write"
 
 PlaceCircleResult = Annotated[
     PlaceCircle | NotFoundError | InvalidArgumentError, strawberry.union("PlaceCircleResult")
@@ -47,11 +47,17 @@ class CircleCodeSaved:
 
 
 CreateCircleCodeResult = Annotated[
-    CircleCodeSaved | InvalidArgumentError | InvalidCoordinateError | NotFoundError,
+    CircleCodeSaved
+    | InvalidArgumentError
+    | InvalidCoordinateError
+    | NotFoundError
+    | AuthenticationRequiredError
+    | NotPermittedError,
     strawberry.union("CreateCircleCodeResult"),
 ]
 RetireCircleCodeResult = Annotated[
-    CircleCodeSaved | NotFoundError, strawberry.union("RetireCircleCodeResult")
+    CircleCodeSaved | NotFoundError | AuthenticationRequiredError | NotPermittedError,
+    strawberry.union("RetireCircleCodeResult"),
 ]
 
 
@@ -90,7 +96,8 @@ class CircleMutation:
         input: CreateCircleCodeInput,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> CreateCircleCodeResult:
-        require(info, PERMISSION)
+        if refused := caller_refusal(info, Permission.WRITE_CIRCLE_CODES):
+            return typed_error(refused)
         try:
             no_nul(name=input.name, grid=input.grid, code=input.code)
             center = input.center.to_wgs84()
@@ -105,7 +112,8 @@ class CircleMutation:
 
     @strawberry.mutation(description="Retires a circle code: its page then answers 404 (admin).")
     async def retire_circle_code(self, info: Info, code: str) -> RetireCircleCodeResult:
-        require(info, PERMISSION)
+        if refused := caller_refusal(info, Permission.WRITE_CIRCLE_CODES):
+            return typed_error(refused)
         try:
             async with info.context.write() as session:
                 row = await service.retire_circle_code(session, code=code)

@@ -8,8 +8,8 @@ import orjson
 import strawberry
 
 from api.context import Info
-from api.errors import Error
-from api.permissions import require
+from api.errors import AuthenticationRequiredError, Error, NotPermittedError
+from api.permissions import Permission, caller_refusal
 from api.types.common import (
     DEFAULT_PAGE,
     CoordSystemType,
@@ -23,6 +23,7 @@ from api.types.common import (
     page_window,
 )
 from api.types.grid import Grid, GridEdge, GridLevelType
+from api.types.place_errors import typed_error
 from geo.coords import CoordSystem, InvalidCoordinate
 from geo.grids import queries, service
 from geo.grids.queries import Candidate, Covered
@@ -120,7 +121,8 @@ class GridImportError(Error):
 
 
 ImportGridsResult = Annotated[
-    GridsImported | GridImportError, strawberry.union("ImportGridsResult")
+    GridsImported | GridImportError | AuthenticationRequiredError | NotPermittedError,
+    strawberry.union("ImportGridsResult"),
 ]
 
 ROUTING_RULE = (
@@ -207,7 +209,8 @@ class GridMutation:
         "in place."
     )
     async def import_grids(self, info: Info, geojson: str) -> ImportGridsResult:
-        require(info, "grids:write")
+        if refused := caller_refusal(info, Permission.WRITE_GRIDS):
+            return typed_error(refused)
         try:
             feature_collection = orjson.loads(geojson)
         except orjson.JSONDecodeError as error:

@@ -1,6 +1,7 @@
 """Merchant and service point writes: create, update (versioned) and close.
 
-Every write passes `require` first. A location no grid covers is stored and flagged
+Every write is for administrators (api.permissions), refused with a typed error before
+anything is read. A location no grid covers is stored and flagged
 (`outsideCoverage: true`), never refused.
 """
 
@@ -14,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import Maybe
 
 from api.context import Info
-from api.permissions import require
+from api.errors import AuthenticationRequiredError, NotPermittedError
+from api.permissions import Permission, caller_refusal
 from api.types.common import (
     CoordSystemType,
     InvalidArgument,
@@ -41,7 +43,6 @@ from geo.merchants.models import MerchantStatus
 from geo.service_points import service as service_points
 
 WGS84 = CoordSystem.WGS84
-PERMISSION = "merchants:write"
 R = TypeVar("R")
 HOURS = "Weekly hours, OpenStreetMap form: 'Mo-Fr 07:00-22:00; Sa,Su 08:00-02:00', '24/7'."
 
@@ -104,8 +105,14 @@ class ServicePointSaved:
     service_point: ServicePoint
 
 
+_REFUSED = AuthenticationRequiredError | NotPermittedError
 _INVALID = (
-    InvalidArgumentError | InvalidCoordinateError | InvalidPhoneError | InvalidOpeningHoursError
+    InvalidArgumentError
+    | InvalidCoordinateError
+    | InvalidPhoneError
+    | InvalidOpeningHoursError
+    | AuthenticationRequiredError
+    | NotPermittedError
 )
 CreateMerchantResult = Annotated[
     MerchantSaved | _INVALID | UnknownCategoryError, strawberry.union("CreateMerchantResult")
@@ -115,7 +122,8 @@ UpdateMerchantResult = Annotated[
     strawberry.union("UpdateMerchantResult"),
 ]
 CloseMerchantResult = Annotated[
-    MerchantSaved | NotFoundError | VersionConflictError, strawberry.union("CloseMerchantResult")
+    MerchantSaved | NotFoundError | VersionConflictError | _REFUSED,
+    strawberry.union("CloseMerchantResult"),
 ]
 CreateServicePointResult = Annotated[
     ServicePointSaved | _INVALID | UnknownServicePointKindError,
@@ -226,7 +234,8 @@ async def _write(
     """One write path: the permission check, one transaction, and a typed result for any
     expected failure. `work` parses and validates inside the transaction, so a refusal
     rolls back with nothing written."""
-    require(info, PERMISSION)
+    if refused := caller_refusal(info, Permission.WRITE_PLACES):
+        return typed_error(refused)
     try:
         async with info.context.write() as session:
             row = await work(session)

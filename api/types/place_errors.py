@@ -8,7 +8,8 @@ from typing import Any
 
 import strawberry
 
-from api.errors import Error
+from api.errors import AuthenticationRequiredError, Error, NotPermittedError
+from api.permissions import AuthenticationRequired, NotPermitted
 from api.types.common import InvalidArgument, InvalidArgumentError, InvalidCoordinateError
 from geo.circles.queries import CircleCodeNotFound
 from geo.circles.service import CodeTaken, UnknownGrid
@@ -87,6 +88,8 @@ def _argument(name: str) -> Callable[[Any], InvalidArgumentError]:
 
 
 _REGISTRY: tuple[tuple[type[DomainError], Callable[[Any], Error]], ...] = (
+    (AuthenticationRequired, lambda e: AuthenticationRequiredError(message=str(e))),
+    (NotPermitted, lambda e: NotPermittedError(message=str(e))),
     (InvalidArgument, InvalidArgumentError.from_exception),
     (OutOfRange, lambda e: InvalidArgumentError(message=str(e), argument=e.argument)),
     (InvalidField, lambda e: InvalidArgumentError(message=str(e), argument=e.field)),

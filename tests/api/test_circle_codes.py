@@ -43,7 +43,8 @@ RETIRE = """mutation ($code: String!) { retireCircleCode(code: $code) {
 
 
 @pytest.fixture
-async def district(client: httpx.AsyncClient) -> httpx.AsyncClient:
+async def district(admin_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    client = admin_client
     mutation = "mutation ($fc: String!) { importGrids(geojson: $fc) { __typename } }"
     await gql(client, mutation, fc=orjson.dumps(tiny_district()).decode())
     shop = """mutation { createMerchant(input: {name: "大学路药房", category: "pharmacy",

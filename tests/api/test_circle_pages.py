@@ -218,8 +218,10 @@ async def test_circle_page_lists_what_is_near(
 
 
 async def test_names_are_escaped_and_retired_codes_get_the_404_page(
-    client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
 ) -> None:
+    client = admin_client
+
     async def gql(query: str, **variables: Any) -> dict[str, Any]:
         body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
         assert "errors" not in body, body

@@ -208,7 +208,8 @@ async def test_a_page_of_grids_with_relations_costs_a_few_statements(
     assert len(statements) <= 5, statements
 
 
-async def test_import_mutation_then_export_endpoint(client: httpx.AsyncClient) -> None:
+async def test_import_mutation_then_export_endpoint(admin_client: httpx.AsyncClient) -> None:
+    client = admin_client
     mutation = """mutation ($fc: String!) { importGrids(geojson: $fc) {
         __typename ... on GridsImported { created updated }
         ... on GridImportError { message problems { code kind severity longitude latitude } } } }"""
@@ -233,7 +234,8 @@ async def test_import_mutation_then_export_endpoint(client: httpx.AsyncClient) -
     assert (await client.get("/grids.geojson", params={"level": "L9"})).status_code == 400
 
 
-async def test_point_on_shared_edge_over_http(client: httpx.AsyncClient) -> None:
+async def test_point_on_shared_edge_over_http(admin_client: httpx.AsyncClient) -> None:
+    client = admin_client
     mutation = "mutation ($fc: String!) { importGrids(geojson: $fc) { __typename } }"
     await gql(client, mutation, fc=json(tiny_district()))
     point = {"longitude": LON0 + 0.005, "latitude": LAT0 + 0.0025}

@@ -198,7 +198,8 @@ async def test_unexpected_errors_are_masked_and_logged(
     assert any("secret connection string" in str(r.exc_info) for r in caplog.records)
 
 
-async def test_nul_characters_are_answered_not_crashed_on(client: httpx.AsyncClient) -> None:
+async def test_nul_characters_are_answered_not_crashed_on(admin_client: httpx.AsyncClient) -> None:
+    client = admin_client
     # PostgreSQL text cannot hold U+0000: no grid has such a code, so the answer is null.
     query = "query ($c: String!) { grid(code: $c) { code } }"
     response = await client.post("/graphql", json={"query": query, "variables": {"c": "a\x00"}})

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from geo.accounts.service import create_user
+from geo.accounts.tokens import issue_token
+from geo.cases.workflow import Role
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from geo.db import make_sessionmaker
 from tests.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
@@ -26,7 +32,8 @@ async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[s
 
 
 @pytest.fixture
-async def district(client: httpx.AsyncClient) -> httpx.AsyncClient:
+async def district(admin_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    client = admin_client
     mutation = "mutation ($fc: String!) { importGrids(geojson: $fc) { __typename } }"
     await gql(client, mutation, fc=orjson.dumps(tiny_district()).decode())
     return client
@@ -195,24 +202,39 @@ async def test_service_point_writes(district: httpx.AsyncClient) -> None:
     assert stale["updateServicePoint"]["currentVersion"] == 2
 
 
-async def test_every_write_passes_the_permission_check(
-    district: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from api.resolvers import circles, merchant_mutations
+WRITES = """mutation {
+  createMerchant(input: {name: "店", category: "pharmacy",
+    location: {longitude: 113.6, latitude: 34.7}}) { __typename }
+  updateMerchant(input: {id: "1", expectedVersion: 1}) { __typename }
+  closeMerchant(id: "1", expectedVersion: 1) { __typename }
+  createServicePoint(input: {kind: "public_toilet", name: "厕",
+    location: {longitude: 113.6, latitude: 34.7}}) { __typename }
+  updateServicePoint(input: {id: "1", expectedVersion: 1}) { __typename }
+  createCircleCode(input: {name: "板", center: {longitude: 113.6, latitude: 34.7}}) {
+    __typename }
+  retireCircleCode(code: "nope") { __typename }
+  importGrids(geojson: "{}") { __typename } }"""
 
-    asked: list[str] = []
-    monkeypatch.setattr(merchant_mutations, "require", lambda info, p: asked.append(p))
-    monkeypatch.setattr(circles, "require", lambda info, p: asked.append(p))
-    await gql(district, CREATE, i=shop())
-    await gql(district, UPDATE, i={"id": "1", "expectedVersion": 1})
-    await gql(district, CLOSE, id="1", v=2)
-    await gql(
-        district,
-        """mutation { createServicePoint(input: {kind: "public_toilet", name: "厕",
-            location: {longitude: 113.6, latitude: 34.7}}) { __typename }
-          updateServicePoint(input: {id: "1", expectedVersion: 1}) { __typename }
-          createCircleCode(input: {name: "板", center: {longitude: 113.6, latitude: 34.7}}) {
-            __typename }
-          retireCircleCode(code: "nope") { __typename } }""",
-    )
-    assert asked == ["merchants:write"] * 5 + ["circle_codes:write"] * 2
+
+async def test_every_write_is_refused_to_anyone_but_an_administrator(
+    district: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    created = await gql(district, CREATE, i=shop())
+    assert created["createMerchant"]["__typename"] == "MerchantSaved"
+    district.headers.pop("authorization")
+    answers = (await district.post("/graphql", json={"query": WRITES})).json()["data"]
+    assert set(answers) == {
+        "createMerchant", "updateMerchant", "closeMerchant", "createServicePoint",
+        "updateServicePoint", "createCircleCode", "retireCircleCode", "importGrids",
+    }  # fmt: skip
+    assert {a["__typename"] for a in answers.values()} == {"AuthenticationRequiredError"}
+    async with make_sessionmaker(engine).begin() as session:
+        resident = await create_user(session, name="居民", role=Role.RESIDENT)
+        token = (await issue_token(session, user_id=resident.id, ttl=timedelta(hours=1))).plaintext
+    district.headers["authorization"] = f"Bearer {token}"
+    answers = (await district.post("/graphql", json={"query": WRITES})).json()["data"]
+    assert {a["__typename"] for a in answers.values()} == {"NotPermittedError"}
+    # The merchant that exists (id 1) and the one that does not are refused alike, and
+    # nothing changed.
+    merchant = await gql(district, '{ merchant(id: "1") { version status } }')
+    assert merchant["merchant"] == {"version": 1, "status": "OPEN"}

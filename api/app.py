@@ -22,6 +22,7 @@ from api.http import GraphQLEndpoint
 from api.localdb import resolve_database_url
 from api.metrics import POOL, REGISTRY
 from api.pages import page_routes
+from api.ratelimit import RateLimiter
 from api.schema import schema
 from api.settings import Settings, load_settings
 from geo.db import make_engine, make_read_pool, make_sessionmaker
@@ -37,6 +38,7 @@ class Resources:
 
 def create_app(settings: Settings) -> Starlette:
     resources = Resources()
+    report_limiter = RateLimiter(settings.report_burst, settings.report_per_hour)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -65,6 +67,7 @@ def create_app(settings: Settings) -> Starlette:
             resources.sessionmaker,
             resources.read_pool,
             actor=actor,
+            report_limiter=report_limiter,
         )
 
     async def healthz(request: Request) -> Response:

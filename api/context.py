@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from starlette.requests import Request
 
+from api.ratelimit import RateLimiter, client_address
 from api.settings import Settings
 from geo.accounts.actor import Actor
 from geo.db import Executor
@@ -37,6 +38,11 @@ class Context:
     response_headers: dict[str, str] = field(default_factory=dict)
     #: Who is calling (from `Authorization: Bearer`, see api.auth); None: anonymous.
     actor: Actor | None = None
+    #: Anonymous reports per client address (api.ratelimit); None: unlimited (tests).
+    report_limiter: RateLimiter | None = None
+
+    def client_address(self) -> str:
+        return client_address(self.request, self.settings.trusted_proxies)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -51,3 +51,10 @@ class AuthenticationRequiredError(Error):
 @strawberry.type(description="The caller's role or grids do not allow this.")
 class NotPermittedError(Error):
     pass
+
+
+@strawberry.type(
+    description="Too many requests of this kind from this client: retry after the given time."
+)
+class RateLimitedError(Error):
+    retry_after_s: int = strawberry.field(description="Seconds to wait before the next try.")

@@ -102,6 +102,16 @@ class DocumentCache:
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    outcome: str
+    operation_name: str | None
+    #: Headers the resolvers asked for (Context.response_headers), e.g. Retry-After.
+    headers: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Params:
     query: str
     variables: dict[str, Any] | None
@@ -185,8 +195,9 @@ class GraphQLEndpoint:
             media = negotiate(request.headers.get("accept"))
             params = await self._read(request)
             operation_name = params.operation_name
-            status, body, outcome, operation_name = await self._run(request, params, media)
-            return Response(body, status, media_type=f"{media}; charset=utf-8")
+            answer = await self._run(request, params, media)
+            outcome, operation_name = answer.outcome, answer.operation_name
+            return Response(answer.body, answer.status, answer.headers, f"{media}; charset=utf-8")
         except RequestError as error:
             outcome = "request_error"
             entry: dict[str, Any] = {"message": str(error)}
@@ -247,33 +258,33 @@ class GraphQLEndpoint:
             raise RequestError("The request body is empty.")
         return b"".join(chunks)
 
-    async def _run(
-        self, request: Request, params: Params, media: str
-    ) -> tuple[int, bytes, str, str | None]:
-        """Returns status, body, outcome and the operation's name (for logs and metrics)."""
+    async def _run(self, request: Request, params: Params, media: str) -> Answer:
+        """The response, with its outcome and operation name (for logs and metrics)."""
         fail_status = 400 if media == GRAPHQL_RESPONSE else 200
         name = params.operation_name
         if len(params.query) > self.settings.max_document_chars:
             limit = self.settings.max_document_chars
             error = GraphQLError(f"The document is longer than {limit} characters.")
-            return fail_status, _dump(None, [error], with_data=False), "rejected", name
+            return Answer(fail_status, _dump(None, [error], with_data=False), "rejected", name)
         prepared = self.documents.prepare(params.query)
         if prepared.document is None:
             errors = list(prepared.errors)
-            return fail_status, _dump(None, errors, with_data=False), "rejected", name
+            return Answer(fail_status, _dump(None, errors, with_data=False), "rejected", name)
         operation = self._pick_operation(prepared, params.operation_name)
         name = operation.name.value if operation.name else None
         if request.method == "GET" and operation.operation != OperationType.QUERY:
             raise RequestError(
                 "Only queries may be sent with GET; use POST.", 405, {"Allow": "POST"}
             )
-        result = await self._execute(request, prepared.document, params)
+        result, context = await self._execute(request, prepared.document, params)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variable coercion failed: nothing ran, so the response has no data entry.
-            return fail_status, _dump(None, result.errors, with_data=False), "rejected", name
+            body = _dump(None, result.errors, with_data=False)
+            return Answer(fail_status, body, "rejected", name)
         errors = mask_errors(result.errors) if result.errors else None
         outcome = "errors" if errors else "ok"
-        return 200, _dump(result.data, errors, with_data=True), outcome, name
+        headers = getattr(context, "response_headers", None)
+        return Answer(200, _dump(result.data, errors, with_data=True), outcome, name, headers)
 
     def _pick_operation(
         self, prepared: PreparedDocument, name: str | None
@@ -289,7 +300,7 @@ class GraphQLEndpoint:
 
     async def _execute(
         self, request: Request, document: DocumentNode, params: Params
-    ) -> ExecutionResult:
+    ) -> tuple[ExecutionResult, Any]:
         context = self.make_context(request)
         if isawaitable(context):  # a factory that authenticates the caller is async
             context = await context
@@ -303,8 +314,8 @@ class GraphQLEndpoint:
             is_awaitable=is_awaitable,
         )
         if isinstance(outcome, Awaitable):
-            return await outcome
-        return outcome
+            return await outcome, context
+        return outcome, context
 
 
 def _dump(data: Any, errors: list[GraphQLError] | None, *, with_data: bool) -> bytes:

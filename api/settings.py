@@ -30,6 +30,13 @@ class Settings:
     max_document_tokens: int = 2_000
     max_depth: int = 12
     introspection: bool = True
+    #: Estimated fields resolved per operation (api.validation.cost_limit_rule).
+    max_cost: int = 50_000
+    #: Anonymous case reports per client address: a burst, then this many an hour.
+    report_burst: int = 20
+    report_per_hour: float = 60.0
+    #: Proxies whose X-Forwarded-For names the client (api.ratelimit.client_address).
+    trusted_proxies: tuple[str, ...] = ()
     #: Points closer than this to their micro-grid's edge come back with the other candidates.
     boundary_warning_m: float = 20.0
     log_level: str = "INFO"
@@ -53,6 +60,12 @@ def load_settings(env_file: str | None = None) -> Settings:
         max_document_chars=config("MAX_DOCUMENT_CHARS", cast=int, default=20_000),
         max_depth=config("MAX_QUERY_DEPTH", cast=int, default=12),
         introspection=config("INTROSPECTION", cast=bool, default=True),
+        max_cost=config("MAX_QUERY_COST", cast=int, default=50_000),
+        report_burst=config("REPORT_BURST", cast=int, default=20),
+        report_per_hour=config("REPORT_PER_HOUR", cast=float, default=60.0),
+        trusted_proxies=tuple(
+            a.strip() for a in config("TRUSTED_PROXIES", default="").split(",") if a.strip()
+        ),
         boundary_warning_m=config("BOUNDARY_WARNING_M", cast=float, default=20.0),
         log_level=config("LOG_LEVEL", default="INFO"),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.errors import AuthenticationRequiredError
+from api.errors import AuthenticationRequiredError, RateLimitedError
 from api.permissions import AuthenticationRequired, Permission, case_visibility, refusal
 from api.resolvers.cases import not_found
 from api.types.case import Case, CaseEvent
@@ -110,7 +111,8 @@ ReportCaseResult = Annotated[
     | UnknownCaseCategoryError
     | InvalidCaseInputError
     | ChannelNotAllowedError
-    | IdempotencyKeyReusedError,
+    | IdempotencyKeyReusedError
+    | RateLimitedError,
     strawberry.union("ReportCaseResult"),
 ]
 ActOnCaseResult = Annotated[
@@ -149,6 +151,22 @@ async def report(info: Info, input: ReportCaseInput, **overrides: Any) -> Report
         )
 
 
+def _rate_limited(info: Info) -> RateLimitedError | None:
+    """The refusal of an anonymous report over its address's budget (api.ratelimit)."""
+    context = info.context
+    if context.actor is not None or context.report_limiter is None:
+        return None
+    wait = context.report_limiter.take(context.client_address())
+    if wait is None:
+        return None
+    seconds = max(1, math.ceil(wait))
+    context.response_headers["Retry-After"] = str(seconds)
+    return RateLimitedError(
+        message=f"too many reports from this address: try again in {seconds} s, or sign in",
+        retry_after_s=seconds,
+    )
+
+
 async def _grid_id(session: AsyncSession, code: str | None) -> int | None:
     if code is None:
         return None
@@ -175,6 +193,8 @@ class CaseMutation:
         "levels, or to the district agents' queue with the reason."
     )
     async def report_case(self, info: Info, input: ReportCaseInput) -> ReportCaseResult:
+        if limited := _rate_limited(info):
+            return limited
         try:
             result = await report(info, input)
         except CASE_FAILURES as error:

@@ -21,6 +21,7 @@ import orjson
 import strawberry
 from graphql import (
     ExecutionResult,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -36,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from api.cost import CostEstimator, too_costly
 from api.errors import mask_errors
 from api.execution import LeanExecutor, is_awaitable
 from api.metrics import observe_request
@@ -72,6 +74,10 @@ class PreparedDocument:
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...]
     operations: dict[str | None, OperationDefinitionNode]
+    #: Operations whose cost depends on variables (page sizes), with their estimator; the
+    #: others were estimated and passed when the document was prepared.
+    costed_per_request: frozenset[OperationDefinitionNode] = frozenset()
+    estimator: CostEstimator | None = None
 
 
 class DocumentCache:
@@ -84,6 +90,7 @@ class DocumentCache:
         self._schema = schema
         self._rules = rules
         self._max_tokens = settings.max_document_tokens
+        self.max_cost = settings.max_cost
         self.prepare = lru_cache(maxsize=size)(self._prepare)
 
     def _prepare(self, query: str) -> PreparedDocument:
@@ -95,10 +102,22 @@ class DocumentCache:
         if errors:
             return PreparedDocument(None, tuple(errors), {})
         operations: dict[str | None, OperationDefinitionNode] = {}
+        fragments: dict[str, FragmentDefinitionNode] = {}
         for node in document.definitions:
             if isinstance(node, OperationDefinitionNode):
                 operations[node.name.value if node.name else None] = node
-        return PreparedDocument(document, (), operations)
+            elif isinstance(node, FragmentDefinitionNode):
+                fragments[node.name.value] = node
+        estimator = CostEstimator(self._schema, fragments)
+        per_request: set[OperationDefinitionNode] = set()
+        for operation in operations.values():
+            if estimator.uses_variable_pages(operation):
+                per_request.add(operation)
+                continue
+            cost = estimator.cost(operation)
+            if cost > self.max_cost:
+                return PreparedDocument(None, (too_costly(operation, cost, self.max_cost),), {})
+        return PreparedDocument(document, (), operations, frozenset(per_request), estimator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +295,12 @@ class GraphQLEndpoint:
             raise RequestError(
                 "Only queries may be sent with GET; use POST.", 405, {"Allow": "POST"}
             )
+        if operation in prepared.costed_per_request and prepared.estimator is not None:
+            limit = self.documents.max_cost
+            cost = prepared.estimator.cost(operation, params.variables)
+            if cost > limit:
+                error = too_costly(operation, cost, limit)
+                return Answer(fail_status, _dump(None, [error], with_data=False), "rejected", name)
         result, context = await self._execute(request, prepared.document, params)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variable coercion failed: nothing ran, so the response has no data entry.

@@ -108,7 +108,7 @@ class Grid:
     ) -> Annotated[MerchantsResult, strawberry.lazy("api.types.merchant_connections")]:
         from api.types.grid_places import grid_merchants
 
-        return await grid_merchants(info, self.id, categories, first, after, output)
+        return await grid_merchants(info, self.id, len(self.path), categories, first, after, output)
 
     @strawberry.field(description="Service points of this grid and every grid below it, by id.")
     async def service_points(
@@ -121,7 +121,7 @@ class Grid:
     ) -> Annotated[ServicePointsResult, strawberry.lazy("api.types.merchant_connections")]:
         from api.types.grid_places import grid_service_points
 
-        return await grid_service_points(info, self.id, kinds, first, after, output)
+        return await grid_service_points(info, self.id, len(self.path), kinds, first, after, output)
 
     @strawberry.field(
         description="For each basic category, the share of the grid within its walking tier "

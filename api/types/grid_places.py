@@ -19,6 +19,7 @@ from geo.service_points.queries import kind_codes
 async def grid_merchants(
     info: Info,
     grid_id: int,
+    depth: int,
     categories: list[str] | None,
     first: int,
     after: str | None,
@@ -26,7 +27,9 @@ async def grid_merchants(
 ) -> Any:
     try:
         category_keys(categories or ())  # a bad code is the caller's error, not the batch's
-        listing = GridListing(grid_id, check_first(first), after_id(after), tuple(categories or ()))
+        listing = GridListing(
+            grid_id, check_first(first), after_id(after), tuple(categories or ()), depth
+        )
         page = await info.context.loaders.grid_merchants.load(listing)
     except DomainError as error:
         return typed_error(error)
@@ -34,11 +37,19 @@ async def grid_merchants(
 
 
 async def grid_service_points(
-    info: Info, grid_id: int, kinds: list[str] | None, first: int, after: str | None, output: Any
+    info: Info,
+    grid_id: int,
+    depth: int,
+    kinds: list[str] | None,
+    first: int,
+    after: str | None,
+    output: Any,
 ) -> Any:
     try:
         kind_codes(kinds or ())
-        listing = GridListing(grid_id, check_first(first), after_id(after), tuple(kinds or ()))
+        listing = GridListing(
+            grid_id, check_first(first), after_id(after), tuple(kinds or ()), depth
+        )
         page = await info.context.loaders.grid_service_points.load(listing)
     except DomainError as error:
         return typed_error(error)

@@ -59,6 +59,8 @@ class GridListing:
     after_id: int | None = None
     #: Category codes (merchants) or kind codes (service points); empty means all.
     only: tuple[str, ...] = ()
+    #: The grid's level from the top (1: the district, 2: a subdistrict); see _statement.
+    depth: int = 5
 
 
 async def merchants_of_grids(
@@ -103,24 +105,52 @@ async def _listings(
     condition: Callable[[tuple[str, ...]], list[ColumnElement[bool]]],
     make_row: Callable[[Any], T],
 ) -> dict[GridListing, Page[T]]:
-    shapes: dict[tuple[int, int | None, tuple[str, ...]], list[int]] = defaultdict(list)
+    shapes: dict[tuple[int, int | None, tuple[str, ...]], list[GridListing]] = defaultdict(list)
     for listing in listings:
-        shapes[(listing.limit, listing.after_id, listing.only)].append(listing.grid_id)
+        shapes[(listing.limit, listing.after_id, listing.only)].append(listing)
     out: dict[GridListing, Page[T]] = {}
-    for (limit, after_id, only), grid_ids in shapes.items():
+    for (limit, after_id, only), same in shapes.items():
         where = condition(only)
         if after_id is not None:
             where.append(table.c.id > after_id)
+        deep = [x.grid_id for x in same if x.depth > BROAD_DEPTH]
+        statements = [_statement(table, columns, where, deep, limit)] if deep else []
+        statements += [
+            _broad_statement(table, columns, where, x.grid_id, limit)
+            for x in same
+            if x.depth <= BROAD_DEPTH
+        ]
         found: dict[int, list[T]] = defaultdict(list)
-        for row in (
-            await session.execute(_statement(table, columns, where, grid_ids, limit))
-        ).mappings():
-            found[row["of_grid"]].append(make_row(row))
-        for grid_id in grid_ids:
-            rows = found.get(grid_id, [])
-            page = Page(tuple(rows[:limit]), has_next_page=len(rows) > limit)
-            out[GridListing(grid_id, limit, after_id, only)] = page
+        for statement in statements:
+            for row in (await session.execute(statement)).mappings():
+                found[row["of_grid"]].append(make_row(row))
+        for listing in same:
+            rows = found.get(listing.grid_id, [])
+            out[listing] = Page(tuple(rows[:limit]), has_next_page=len(rows) > limit)
     return out
+
+
+#: Grids this close to the top (the district, subdistricts) hold a large share of all rows.
+BROAD_DEPTH = 2
+
+
+def _broad_statement(
+    table: Any,
+    columns: Sequence[ColumnElement[Any]],
+    where: list[ColumnElement[bool]],
+    grid_id: int,
+    limit: int,
+) -> Any:
+    """A broad grid's first rows: in primary key order, which finds a page within the first
+    few hundred rows when the subtree holds a large share of them (one statement per broad
+    grid: there are at most 18 of them in the whole district)."""
+    subtree = select(Grid.id).where(Grid.path.op("@>")(literal([grid_id], ARRAY(Integer))))
+    return (
+        select(literal(grid_id, Integer).label("of_grid"), *columns)
+        .where(table.c.grid_id.in_(subtree), *where)
+        .order_by(table.c.id)
+        .limit(limit + 1)
+    )
 
 
 def _statement(
@@ -130,16 +160,39 @@ def _statement(
     grid_ids: list[int],
     limit: int,
 ) -> Any:
+    """Per requested grid: per grid of its subtree, that grid's first rows by id (its
+    ``grid_id`` index), merged by id and cut.
+
+    The cost follows the number of rows in the subtrees (each grid's are sorted), whatever
+    the table's statistics: right below the subdistricts, wrong for the broad grids above
+    (:func:`_broad_statement`).
+    The plainer form, ``grid_id IN (subtree) ORDER BY id LIMIT n``, let the planner walk the
+    primary key and run the correlated subtree test on every row: with stale statistics
+    that was 100 grids x 50,000 merchants, and the statement timeout.
+    """
     grids = func.unnest(literal(grid_ids, ARRAY(Integer))).table_valued("gid").render_derived()
-    subtree = select(Grid.id).where(Grid.path.op("@>")(array([grids.c.gid]))).correlate(grids)
-    rows = (
+    subtree = (
+        select(Grid.id.label("sid"))
+        .where(Grid.path.op("@>")(array([grids.c.gid])))
+        .correlate(grids)
+        .subquery()
+    )
+    per_grid = (
         select(*columns)
-        .where(table.c.grid_id.in_(subtree), *where)
+        .where(table.c.grid_id == subtree.c.sid, *where)
         .order_by(table.c.id)
         .limit(limit + 1)
         .lateral()
     )
-    return select(grids.c.gid.label("of_grid"), rows).select_from(grids).join(rows, true())
+    merged = (
+        select(per_grid)
+        .select_from(subtree)
+        .join(per_grid, true())
+        .order_by(per_grid.c.id)
+        .limit(limit + 1)
+        .lateral()
+    )
+    return select(grids.c.gid.label("of_grid"), merged).select_from(grids).join(merged, true())
 
 
 #: Lattice points of grid coverage one request may have computed: about 0.3 ms each, so a

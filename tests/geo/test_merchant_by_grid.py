@@ -64,6 +64,23 @@ async def test_lists_of_several_subtrees_in_one_statement(db: AsyncSession) -> N
         await merchants_of_grids(db, [GridListing(ids["D"], 5, only=("nope",))])
 
 
+async def test_broad_grids_list_the_same_rows_in_primary_key_order(db: AsyncSession) -> None:
+    ids = await with_tiny_district(db)
+    spots = [offset(ORIGIN, bearing, 150) for bearing in (225, 45, 135, 315)]
+    made = [await make_merchant(db, name=f"M{i}", location=spots[i % 4]) for i in range(9)]
+    closed = await make_merchant(db, name="gone", location=spots[0])
+    await close_merchant(db, merchant_id=closed.id, expected_version=1)
+    inside = sorted(m.id for m in made if m.grid_id is not None)
+    assert len(inside) >= 5, "most of them fall in micro-grids of the tiny district"
+    for depth, code in ((1, "D"), (2, "D1"), (5, "D")):  # depth 5: the per-grid runs
+        key = GridListing(ids[code], 3, depth=depth)
+        first = (await merchants_of_grids(db, [key]))[key]
+        assert [m.id for m in first.items] == inside[:3] and first.has_next_page, (depth, code)
+        after = GridListing(ids[code], 50, after_id=inside[2], depth=depth)
+        rest = (await merchants_of_grids(db, [after]))[after]
+        assert [m.id for m in rest.items] == inside[3:] and not rest.has_next_page
+
+
 async def test_coverage_stops_when_the_budget_is_spent(db: AsyncSession) -> None:
     ids = await with_tiny_district(db)
     keys = [(ids["D111A"], 50.0), (ids["D111B"], 50.0), (ids["D111C"], 5.0), (999_999, 50.0)]

@@ -11,12 +11,21 @@ from api.resolvers.ledger import LedgerMutation, LedgerQuery
 from api.resolvers.merchant_mutations import MerchantMutation
 from api.resolvers.merchants import MerchantQuery
 from api.resolvers.meta import MetaQuery
+from api.resolvers.users import UserMutation, UserQuery
 
 Query = merge_types(
-    "Query", (MetaQuery, GridQuery, MerchantQuery, CircleQuery, CaseQuery, LedgerQuery)
+    "Query", (MetaQuery, GridQuery, MerchantQuery, CircleQuery, CaseQuery, LedgerQuery, UserQuery)
 )
 Mutation = merge_types(
-    "Mutation", (GridMutation, MerchantMutation, CircleMutation, CaseMutation, LedgerMutation)
+    "Mutation",
+    (
+        GridMutation,
+        MerchantMutation,
+        CircleMutation,
+        CaseMutation,
+        LedgerMutation,
+        UserMutation,
+    ),
 )
 
 schema = strawberry.Schema(query=Query, mutation=Mutation)

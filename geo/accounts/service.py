@@ -38,6 +38,12 @@ class UnknownGrid(DomainError):
         self.grid_ids = list(grid_ids)
 
 
+class UnknownGridCode(DomainError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no grid has the code {code!r}")
+        self.code = code
+
+
 def _validate(
     name: str, role: Role, department: str | None, seat: Seat | None, grid_ids: Sequence[int]
 ) -> None:
@@ -150,8 +156,15 @@ class UserListing:
     live_tokens: int
 
 
-async def list_users(session: AsyncSession, *, now: datetime | None = None) -> list[UserListing]:
-    """Every user by id, with its grid codes and its tokens neither expired nor revoked."""
+async def list_users(
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    after_id: int | None = None,
+    limit: int | None = None,
+) -> list[UserListing]:
+    """Users by id (after ``after_id``, at most ``limit``; all by default), with their grid
+    codes and their tokens neither expired nor revoked."""
     now = now or utcnow()
     codes = (
         select(func.array_agg(aggregate_order_by(Grid.code, Grid.code)))
@@ -166,5 +179,8 @@ async def list_users(session: AsyncSession, *, now: datetime | None = None) -> l
         )
         .scalar_subquery()
     )
-    rows = await session.execute(select(User, codes, live).order_by(User.id))
+    stmt = select(User, codes, live).order_by(User.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(User.id > after_id)
+    rows = await session.execute(stmt)
     return [UserListing(user, tuple(grids or ()), int(n)) for user, grids, n in rows]

@@ -32,6 +32,10 @@ issueToken, revokeToken
 
 Anonymous reports are rate-limited per client address (api.ratelimit).
 
+Administrators read every case but take no workflow action and keep no ledger: they manage
+the system, the case staff handle the cases (tests/api/test_permission_matrix.py has the
+whole role x operation table).
+
 Case visibility: the account that reported a case sees it; district seats and administrators
 see every case; subdistrict seats and grid workers the cases in their grids' subtrees;
 department seats and handlers the cases dispatched to their unit; residents only their own.

@@ -136,10 +136,7 @@ async def _service_points(
     params = {
         "lon": point.lon,
         "lat": point.lat,
-        "west": box.west,
-        "south": box.south,
-        "east": box.east,
-        "north": box.north,
+        "reach": box.reach,
         "radius": radius_m,
         "shown": NEAREST_SHOWN,
     }
@@ -169,7 +166,8 @@ _SERVICE_POINTS_NEAR = text(
                ST_Distance(location::geography,
                            ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
         FROM service_points
-        WHERE location && ST_MakeEnvelope(:west, :south, :east, :north, 4326)
+        WHERE ST_Transform(location, 3395)
+              && ST_Expand(ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 3395), :reach)
     ), ranked AS (
         SELECT near.*,
                row_number() OVER (PARTITION BY kind ORDER BY distance_m, id) AS rank,
@@ -229,7 +227,7 @@ async def grid_service_coverage(
     found = (await session.execute(_GRID_SIZE, {"id": grid_id})).first()
     if found is None:
         raise NotFound("grid", grid_id)
-    area_m2, lat = found
+    area_m2, lat, poleward = found
     spacing = max(spacing_m, math.sqrt(area_m2 / MAX_SAMPLES))
     lat_m, lon_m = _metres_per_degree(lat)
     reach = [reach_radius_m(c.reach_minutes or 0) for c in BASIC_CATEGORIES]
@@ -240,9 +238,9 @@ async def grid_service_coverage(
         "keys": [KEY_OF_CATEGORY[c.code] for c in BASIC_CATEGORIES],
         "codes": [c.code for c in BASIC_CATEGORIES],
         "reach": reach,
-        # Probe boxes: a tier in degrees, with the same margins as nearest.window.
-        "box_lat": [r / lat_m * 1.01 for r in reach],
-        "box_lon": [r / lon_m * 1.01 for r in reach],
+        # Probe squares in World Mercator metres (the index's), as nearest.window makes them
+        # for a point at the grid's poleward edge, where Mercator stretches most.
+        "box_m": [window(LonLat(0.0, poleward), r).reach for r in reach],
     }
     rows = {r["code"]: r for r in (await session.execute(_COVERAGE, params)).mappings()}
     samples = next(iter(rows.values()))["samples"] if rows else 0
@@ -263,7 +261,8 @@ def _metres_per_degree(lat: float) -> tuple[float, float]:
 
 
 _GRID_SIZE = text(
-    "SELECT ST_Area(boundary::geography), ST_Y(ST_Centroid(boundary)) FROM grids WHERE id = :id"
+    "SELECT ST_Area(boundary::geography), ST_Y(ST_Centroid(boundary)),"
+    " greatest(abs(ST_YMin(boundary)), abs(ST_YMax(boundary))) FROM grids WHERE id = :id"
 )
 _COVERAGE = text(
     """
@@ -282,15 +281,14 @@ _COVERAGE = text(
         UNION ALL
         SELECT ST_PointOnSurface(boundary) FROM g WHERE NOT EXISTS (SELECT FROM lattice)
     ), tiers AS (
-        SELECT * FROM unnest(:keys, :codes, :reach, :box_lat, :box_lon)
-            AS t(key, code, reach, box_lat, box_lon)
+        SELECT * FROM unnest(:keys, :codes, :reach, :box_m) AS t(key, code, reach, box_m)
     )
     SELECT t.code,
            count(*) AS samples,
            count(*) FILTER (WHERE EXISTS (
                SELECT FROM merchants m
                WHERE m.category_key = t.key
-                 AND m.location && ST_Expand(s.pt, t.box_lon, t.box_lat)
+                 AND ST_Transform(m.location, 3395) && ST_Expand(ST_Transform(s.pt, 3395), t.box_m)
                  AND m.status = 'OPEN'
                  AND ST_DWithin(m.location::geography, s.pt::geography, t.reach)
            )) AS covered
@@ -301,6 +299,5 @@ _COVERAGE = text(
     bindparam("keys", type_=ARRAY(SmallInteger)),
     bindparam("codes", type_=ARRAY(String)),
     bindparam("reach", type_=ARRAY(Float)),
-    bindparam("box_lat", type_=ARRAY(Float)),
-    bindparam("box_lon", type_=ARRAY(Float)),
+    bindparam("box_m", type_=ARRAY(Float)),
 )

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import INT4MULTIRANGE, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
+from geo.merchants.models import MERCATOR_LOCATION
 from geo.points import SRID
 from geo.service_points.kinds import ServicePointKind
 
@@ -27,7 +28,8 @@ class ServicePoint(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN ({_KINDS_SQL})", name="kind"),
         CheckConstraint("version >= 1", name="version"),
-        Index("ix_service_points_location", "location", postgresql_using="gist"),
+        # World Mercator, as for merchants (geo.merchants.models): nearest-first by index.
+        Index("ix_service_points_mercator", MERCATOR_LOCATION, postgresql_using="gist"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

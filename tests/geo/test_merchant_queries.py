@@ -96,14 +96,16 @@ async def test_planar_order_is_not_trusted(db: AsyncSession) -> None:
 
 
 async def test_a_deeper_look_when_the_first_candidates_prove_nothing(db: AsyncSession) -> None:
-    # Thirty shops 500 m north fill the first index pages; the one 450 m east is nearer
-    # but farther in degrees, so the search must fetch again, deeper, to find it.
-    for n in range(30):
-        await make_merchant(db, name=f"北{n}", location=offset(ORIGIN, 0.01 * n, 500 + n * 0.1))
+    # Thirty shops at one door 500 m north fill the first candidates: all at the same
+    # distance, they cannot prove that no unseen shop is as near, so the search must fetch
+    # again, deeper; the one 450 m east is nearer and comes first either way.
+    crowd = [
+        await make_merchant(db, name=f"北{n}", location=offset(ORIGIN, 0, 500)) for n in range(30)
+    ]
     east = await make_merchant(db, name="东店", location=offset(ORIGIN, 90, 450))
     with statements(db) as seen:
-        page = await nearby_merchants(db, ORIGIN, radius_m=1_000, limit=1)
-    assert [m.item.id for m in page.items] == [east.id]
+        page = await nearby_merchants(db, ORIGIN, radius_m=1_000, limit=3)
+    assert [m.item.id for m in page.items] == [east.id, crowd[0].id, crowd[1].id]
     assert len(seen) > 1
 
 

@@ -25,7 +25,7 @@ geodesic stays within the geographic box plus a margin, where the scale is at mo
 ``k_max``).
 
 1. Fetch ``n`` candidates in index order (a few more than asked), with their exact geodesic
-   distance (``ST_Distance`` on geography, WGS 84 spheroid).
+   distance (``ST_DistanceSpheroid``, WGS 84).
 2. Every row within the radius not fetched has ``D ≥ D_last ≥ k_min·d_max`` (``d_max`` the
    largest geodesic distance fetched), hence ``d ≥ d_max·k_min/k_max``. If the ``limit``-th
    smallest distance among the candidates inside the radius (or the radius itself, when
@@ -169,8 +169,10 @@ def mercator(geometry: Any) -> ColumnElement[Any]:
 
 def geodesic_m(location: Any, point: ColumnElement[Any]) -> ColumnElement[float]:
     """Metres on the WGS 84 spheroid between a geometry column and a geometry point."""
-    # geography(geometry) rather than CAST(... AS geography(GEOMETRY,-1)): no typmod check.
-    return func.ST_Distance(func.geography(location), func.geography(point), type_=Float)
+    # On the geometries, not ST_Distance(geography, geography): the same GeographicLib
+    # inverse without building a geography per row, a tenth of a nearest-first search's
+    # time; within 4e-9 m of pyproj, where the geography route is within 8e-9 m.
+    return func.ST_DistanceSpheroid(location, point, type_=Float)
 
 
 def check_search(radius_m: float, limit: int, after: tuple[float, int] | None) -> None:

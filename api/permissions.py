@@ -38,7 +38,8 @@ whole role x operation table).
 
 Case visibility: the account that reported a case sees it; district seats and administrators
 see every case; subdistrict seats and grid workers the cases in their grids' subtrees;
-department seats and handlers the cases dispatched to their unit; residents only their own.
+department seats and handlers the cases dispatched to their unit, as lead or co-handler
+(co-handlers read; the workflow table lets only the lead unit act); residents only their own.
 Lists apply the scope part (a staff member's own reports outside the scope are not listed).
 
 The reporter's contact is private: only staff of the case's grid (grid workers and agents
@@ -136,7 +137,7 @@ class CaseVisibility:
         if self.everything:
             return True
         if self.department is not None:
-            return case.department == self.department
+            return case.department == self.department or self.department in case.co_handlers
         return not set(case.grid_path).isdisjoint(self.grid_ids)
 
     def criteria(self) -> dict[str, Any] | None:

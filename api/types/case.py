@@ -252,7 +252,10 @@ class Case:
         if self.model.grid_id is not None:
             row = await info.context.loaders.cases.grid.load(self.model.grid_id)
             path = row.path if row else ()
-        return CaseScope(path, self.model.department, self.model.reporter_user_id)
+        model = self.model
+        return CaseScope(
+            path, model.department, model.reporter_user_id, tuple(model.co_handlers or ())
+        )
 
 
 @strawberry.type

@@ -37,6 +37,8 @@ class CaseScope:
     grid_path: tuple[int, ...]  # empty when the case has no grid (district queue)
     department: str | None
     reporter_user_id: int | None
+    #: Units co-handling the case (一办三协同): they read it; only the lead unit acts.
+    co_handlers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

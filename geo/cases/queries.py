@@ -21,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Text,
     and_,
     any_,
     cast,
@@ -124,8 +125,13 @@ def _conditions(f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
         found.append(Case.reported_at < f.reported_to)
     if f.reporter_user_id is not None:
         found.append(Case.reporter_user_id == f.reporter_user_id)
-    if f.department is not None:
-        found.append(Case.department == f.department)
+    if f.department is not None:  # led or co-handled by the unit
+        found.append(
+            or_(
+                Case.department == f.department,
+                Case.co_handlers.op("@>")(literal([f.department], ARRAY(Text))),
+            )
+        )
     return found
 
 
@@ -262,11 +268,16 @@ async def users_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, U
 async def case_scope(session: AsyncSession, case_id: int) -> CaseScope | None:
     """What access rules need to know about a case (grid path, unit, reporter), or None."""
     stmt = (
-        select(Case.department, Case.reporter_user_id, Grid.path)
+        select(Case.department, Case.reporter_user_id, Case.co_handlers, Grid.path)
         .outerjoin(Grid, Grid.id == Case.grid_id)
         .where(Case.id == case_id)
     )
     row = (await session.execute(stmt)).first()
     if row is None:
         return None
-    return CaseScope(tuple(row.path or ()), row.department, row.reporter_user_id)
+    return CaseScope(
+        tuple(row.path or ()),
+        row.department,
+        row.reporter_user_id,
+        tuple(row.co_handlers or ()),
+    )

@@ -4,12 +4,17 @@ or from the wrong status (typed errors), and a version conflict between concurre
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from geo.cases.workflow import Action
+from geo.accounts.service import create_user
+from geo.accounts.tokens import issue_token
+from geo.cases.workflow import Action, Role
+from geo.db import make_sessionmaker
 from tests.api.conftest_cases import World, gql, point
 from tests.geo.test_case_builders import DEPARTMENT
 
@@ -235,3 +240,34 @@ async def test_two_agents_at_once_one_wins_the_other_gets_a_conflict(driver: Dri
         id=case,
     )
     assert trail["caseTrail"] == {"verified": True, "events": [{"seq": 1}, {"seq": 2}]}
+
+
+async def _handler_of(engine: AsyncEngine, unit: str) -> str:
+    async with make_sessionmaker(engine).begin() as session:
+        user = await create_user(session, name=f"{unit}办事员", role=Role.HANDLER, department=unit)
+        return (await issue_token(session, user_id=user.id, ttl=timedelta(hours=1))).plaintext
+
+
+async def test_co_handling_units_read_the_case_but_only_the_lead_acts(
+    driver: Driver, engine: AsyncEngine
+) -> None:
+    d = driver
+    case = await d.report(d.world.resident)
+    await d.ok("district_agent", case, "ACCEPT", "ACCEPTED")
+    await d.ok("district_agent", case, "DISPATCH", "DISPATCHED", department=DEPARTMENT,
+               coHandlers=["住建局"])  # fmt: skip
+    co_handler, stranger = await _handler_of(engine, "住建局"), await _handler_of(engine, "水务局")
+    read = (
+        "query ($id: Int!) { case(id: $id) { __typename ... on Case { department coHandlers } } }"
+    )
+    listed = "{ cases { ... on CaseConnection { edges { node { id } } } } }"
+    seen = (await gql(d.client, read, co_handler, id=case))["case"]
+    assert seen == {"__typename": "Case", "department": DEPARTMENT, "coHandlers": ["住建局"]}
+    edges = (await gql(d.client, listed, co_handler))["cases"]["edges"]
+    assert [e["node"]["id"] for e in edges] == [case]
+    assert (await gql(d.client, read, stranger, id=case))["case"]["__typename"] == "NotFoundError"
+    assert (await gql(d.client, listed, stranger))["cases"]["edges"] == []
+    start = {"caseId": case, "action": "START", "expectedVersion": d.versions[case]}
+    refused = (await gql(d.client, ACT, co_handler, input=start))["actOnCase"]
+    assert refused["__typename"] == "ActionNotPermittedError", "co-handlers do not act"
+    await d.ok("handler", case, "START", "IN_PROGRESS")  # the lead unit does

@@ -15,11 +15,12 @@ actOnCase                  a signed-in user; the workflow table decides, and an 
 caseStats, grid.caseStats  staff (grid workers, agents, handlers, administrators); grid workers
                            and subdistrict seats for grids in their own subtree only
 ledgerItems,               staff of the grid or above it, and district seats
-recordLedgerItem,          (geo.cases.ledger.may_keep_ledger)
-convertLedgerItem
+recordLedgerItem,          (geo.cases.ledger.may_keep_ledger); an item outside the caller's
+convertLedgerItem,         grids answers NotFound
+settleLedgerItem
 viewer, caseCategories     anyone
 grids, gridAt, merchants,  anyone, anonymous included (public information; lists are paged
-nearby*, serviceCircle,    and capped, see api.validation for the cost limit)
+nearby*, serviceCircle,    and capped, see api.cost for the cost limit)
 circle, merchant, ...
 importGrids                administrators
 create/update/close        administrators

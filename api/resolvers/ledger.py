@@ -4,6 +4,7 @@ into a case. Staff of the grid (or above it) and district seats only (api.permis
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -123,6 +124,23 @@ LedgerItemsResult = Annotated[
 RecordLedgerItemResult = Annotated[
     LedgerItemRecorded | InvalidCaseInputError | AuthenticationRequiredError | NotPermittedError,
     strawberry.union("RecordLedgerItemResult"),
+]
+
+
+@strawberry.enum(description="How an open ledger item is settled without a case.")
+class LedgerSettlement(Enum):
+    RESOLVED = "resolved"
+    DROPPED = "dropped"
+
+
+@strawberry.type
+class LedgerItemSettled:
+    item: LedgerItem
+
+
+SettleLedgerItemResult = Annotated[
+    LedgerItemSettled | LedgerItemSettledError | NotFoundError | AuthenticationRequiredError,
+    strawberry.union("SettleLedgerItemResult"),
 ]
 ConvertLedgerItemResult = Annotated[
     LedgerItemConverted
@@ -244,3 +262,24 @@ class LedgerMutation:
         return LedgerItemConverted(
             item=LedgerItem.from_model(item), report=CaseReported.from_result(result)
         )
+
+    @strawberry.mutation(
+        description="Settles an open ledger item without a case: resolved at the meeting or by "
+        "the community itself, or dropped (withdrawn)."
+    )
+    async def settle_ledger_item(
+        self, info: Info, item_id: int, settlement: LedgerSettlement
+    ) -> SettleLedgerItemResult:
+        actor = info.context.actor
+        if actor is None:
+            return case_error(ledger_refusal(None, ()))  # type: ignore[arg-type]
+        try:
+            async with info.context.write() as session:
+                item = await ledger.settle_ledger_item(
+                    session, item_id=item_id, actor=actor, status=LedgerStatus(settlement.value)
+                )
+        except LedgerNotPermitted:  # an item outside the caller's grids: as if missing
+            return not_found("ledger_item", item_id)
+        except CASE_FAILURES as error:
+            return case_error(error)  # type: ignore[no-any-return]
+        return LedgerItemSettled(item=LedgerItem.from_model(item))

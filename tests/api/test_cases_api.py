@@ -362,3 +362,21 @@ async def test_the_meeting_ledger(client: httpx.AsyncClient, world: World) -> No
     assert done["item"]["convertedCaseId"] == done["report"]["case"]["id"]
     again = (await gql(client, CONVERT, world.l3_worker, input=convert))["convertLedgerItem"]
     assert again["__typename"] == "LedgerItemSettledError"
+
+    settle = """mutation ($id: Int!, $how: LedgerSettlement!) {
+        settleLedgerItem(itemId: $id, settlement: $how) { __typename
+        ... on LedgerItemSettled { item { id status } } ... on Error { message } } }"""
+    other = (await gql(client, LEDGER, world.l3_worker, input=item))["recordLedgerItem"]["item"]
+    for token, answer in (
+        (None, "AuthenticationRequiredError"),
+        (world.outsider_worker, "NotFoundError"),  # not theirs: as if missing
+        (world.resident, "NotFoundError"),
+    ):
+        refused = await gql(client, settle, token, id=other["id"], how="DROPPED")
+        assert refused["settleLedgerItem"]["__typename"] == answer
+    settled = await gql(client, settle, world.l3_worker, id=other["id"], how="RESOLVED")
+    assert settled["settleLedgerItem"]["item"] == {"id": other["id"], "status": "RESOLVED"}
+    twice = await gql(client, settle, world.l3_worker, id=other["id"], how="DROPPED")
+    assert twice["settleLedgerItem"]["__typename"] == "LedgerItemSettledError"
+    converted = await gql(client, settle, world.l3_worker, id=recorded["item"]["id"], how="DROPPED")
+    assert converted["settleLedgerItem"]["__typename"] == "LedgerItemSettledError"

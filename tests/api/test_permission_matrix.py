@@ -96,6 +96,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "actOnCase":        ("auth", "denied", "hidden", "denied", "hidden", "ok", "ok", "hidden", "hidden", "denied"),
     "recordLedgerItem": ("auth", "denied", "denied", "ok", "denied", "ok", "ok", "denied", "denied", "denied"),
     "convertLedgerItem": ("auth", "hidden", "hidden", "ok", "hidden", "ok", "ok", "hidden", "hidden", "hidden"),
+    "settleLedgerItem":  ("auth", "hidden", "hidden", "ok", "hidden", "ok", "ok", "hidden", "hidden", "hidden"),
 }
 # fmt: on
 
@@ -117,6 +118,8 @@ class Objects:
     throwaway_prefix: str
     #: An active account to issue a token for (the throwaway is deactivated earlier).
     resident_user: int
+    #: A second ledger item (the first one is converted earlier).
+    settle_item: int
 
 
 Operation = tuple[str, Callable[[Objects], dict[str, Any]]]
@@ -255,6 +258,11 @@ OPERATIONS: dict[str, Operation] = {
         'category: "street_vending", location: $p}) ' + TYPENAME + " }",
         lambda o: {"id": o.ledger_item, "p": INSIDE_A},
     ),
+    "settleLedgerItem": (
+        "mutation ($id: Int!) { x: settleLedgerItem(itemId: $id, settlement: RESOLVED) "
+        + TYPENAME + " }",
+        lambda o: {"id": o.settle_item},
+    ),
 }
 # fmt: on
 
@@ -316,8 +324,9 @@ async def make_objects(client: httpx.AsyncClient, world: World) -> Objects:
     token = "mutation ($id: Int!) { x: issueToken(userId: $id) { ... on TokenIssued { prefix } } }"
     prefix = (await post(client, admin, token, id=throwaway))["prefix"]
     resident = world.user_ids["resident"]
+    second = (await post(client, world.l3_worker, ledger))["item"]["id"]
     return Objects(
-        merchant, closable, service_point, code, case_id, item, throwaway, prefix, resident
+        merchant, closable, service_point, code, case_id, item, throwaway, prefix, resident, second
     )
 
 

@@ -108,7 +108,8 @@ IssueTokenResult = Annotated[
     strawberry.union("IssueTokenResult"),
 ]
 RevokeTokenResult = Annotated[
-    TokenRevoked | NotFoundError | _REFUSED, strawberry.union("RevokeTokenResult")
+    TokenRevoked | InvalidArgumentError | NotFoundError | _REFUSED,
+    strawberry.union("RevokeTokenResult"),
 ]
 
 

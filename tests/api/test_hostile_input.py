@@ -164,7 +164,9 @@ SQL_LOOKING = [
 ]
 
 
-@pytest.mark.parametrize("hostile", [SQL, SQL * 2_000, "药" * 50_000, "\u202e\ud7ff\U0010ffff"])
+@pytest.mark.parametrize(
+    "hostile", [SQL, SQL * 2_000, "药" * 50_000, "\u202e\ud7ff\U0010ffff", "a\x00b"]
+)
 async def test_hostile_strings_in_every_string_argument_are_answered(
     client: httpx.AsyncClient, world: World, engine: AsyncEngine, hostile: str
 ) -> None:

@@ -3,13 +3,17 @@ grid.caseStats (called from api.types.grid). Access rules: api.permissions."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Annotated, Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from api.context import Info
 from api.errors import AuthenticationRequiredError, NotPermittedError
 from api.permissions import Permission, case_visibility, refusal, stats_refusal
+from api.selection import selected_below
 from api.types.case import (
     Case,
     CaseCategory,
@@ -37,6 +41,7 @@ from geo.cases import queries
 from geo.cases.audit import case_trail
 from geo.cases.categories import CASE_CATEGORIES
 from geo.cases.errors import InvalidCursor
+from geo.cases.models import Case as CaseModel
 from geo.cases.queries import CaseFilter
 from geo.cases.stats import GroupBy, case_stats
 from geo.grids.queries import GridRow, get_grid
@@ -109,6 +114,34 @@ def _empty() -> CaseConnection:
     return CaseConnection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
 
 
+#: Node fields that read the case's grid (its path decides contact and allowed actions).
+_NEEDS_GRID = frozenset({"grid", "reporterContact", "allowedActions"})
+
+
+async def _load_what_the_nodes_ask(info: Info, cases: Sequence[CaseModel]) -> None:
+    """Loads, in bulk and concurrently, the relations the page's nodes select, so that their
+    resolvers answer without awaiting (api.ready). Same statements as the DataLoaders would
+    send, sooner."""
+    wanted = selected_below(info, "edges", "node")
+    loaders = info.context.loaders.cases
+    jobs: list[Awaitable[Any]] = []
+
+    def load(loader: DataLoader[int, Any], keys: Iterable[int | None]) -> None:
+        distinct = list(dict.fromkeys(k for k in keys if k is not None))
+        if distinct:
+            jobs.append(loader.load_many(distinct))
+
+    if wanted & _NEEDS_GRID:
+        load(loaders.grid, (c.grid_id for c in cases))
+    if "assignedWorker" in wanted:
+        load(loaders.worker, (c.assignee_worker_id for c in cases))
+    if "handler" in wanted:
+        load(loaders.user, (c.assignee_user_id for c in cases))
+    if "lastEvent" in wanted:
+        load(loaders.last_event, (c.id for c in cases))
+    await asyncio.gather(*jobs)
+
+
 async def list_cases(
     info: Info, grid: GridRow | None, filter: CaseFilterInput | None, first: int, after: str | None
 ) -> CasesResult:
@@ -129,6 +162,7 @@ async def list_cases(
             page = await queries.list_cases(session, filter=chosen, first=first, after=key)
     except (InvalidArgument, InvalidCursor) as error:
         return case_error(error)  # type: ignore[no-any-return]
+    await _load_what_the_nodes_ask(info, page.cases)
     edges = [
         CaseEdge(cursor=encode_cursor(queries.encode_cursor(c)), node=Case.from_model(c))
         for c in page.cases

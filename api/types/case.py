@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from api import ready
 from api.context import Info
 from api.permissions import contact_visible
 from api.types.case_enums import (
@@ -21,6 +22,7 @@ from api.types.case_enums import (
 from api.types.common import CoordSystemType, PageInfo, Point
 from api.types.grid import Grid, GridWorker
 from geo.accounts.actor import CaseScope
+from geo.accounts.models import User
 from geo.cases.categories import CASE_CATEGORIES, Channel, LocationSource
 from geo.cases.categories import CaseCategory as CategoryModel
 from geo.cases.models import Case as CaseModel
@@ -35,6 +37,8 @@ from geo.cases.workflow import (
     scope_for,
 )
 from geo.coords import CoordSystem
+from geo.grids.models import GridWorker as GridWorkerModel
+from geo.grids.queries import GridRow
 
 
 @strawberry.type(description="A case category (the documented taxonomy) and its time limits.")
@@ -185,28 +189,26 @@ class Case:
     ) -> Point:
         return Point.from_wgs84(case_location(self.model), CoordSystem(system))
 
+    # The relations below answer at once when the list resolver loaded them (api.ready).
+
     @strawberry.field(description="The routed grid (its ancestors come with it); null: queue.")
-    async def grid(self, info: Info) -> Grid | None:
+    def grid(self, info: Info) -> Grid | None:
         if self.model.grid_id is None:
             return None
-        row = await info.context.loaders.cases.grid.load(self.model.grid_id)
-        return Grid.from_row(row) if row else None
+        return ready.one(info.context.loaders.cases.grid, self.model.grid_id, _grid)
 
     @strawberry.field(description="The named grid worker the case was routed to.")
-    async def assigned_worker(self, info: Info) -> GridWorker | None:
+    def assigned_worker(self, info: Info) -> GridWorker | None:
         if self.model.assignee_worker_id is None:
             return None
-        worker = await info.context.loaders.cases.worker.load(self.model.assignee_worker_id)
-        return GridWorker.from_model(worker) if worker else None
+        worker_id = self.model.assignee_worker_id
+        return ready.one(info.context.loaders.cases.worker, worker_id, _worker)
 
     @strawberry.field(description="Who is handling it (took the START action).")
-    async def handler(self, info: Info) -> StaffMember | None:
+    def handler(self, info: Info) -> StaffMember | None:
         if self.model.assignee_user_id is None:
             return None
-        user = await info.context.loaders.cases.user.load(self.model.assignee_user_id)
-        if user is None:
-            return None
-        return StaffMember(name=user.name, role=Role(user.role), department=user.department)
+        return ready.one(info.context.loaders.cases.user, self.model.assignee_user_id, _staff)
 
     @strawberry.field(
         description="The reporter's contact. Private: only staff of the case's grid (grid "
@@ -221,9 +223,8 @@ class Case:
         return self.model.reporter_contact
 
     @strawberry.field(description="The latest event.")
-    async def last_event(self, info: Info) -> CaseEvent | None:
-        event = await info.context.loaders.cases.last_event.load(self.id)
-        return CaseEvent.from_model(event) if event else None
+    def last_event(self, info: Info) -> CaseEvent | None:
+        return ready.one(info.context.loaders.cases.last_event, self.id, _event)
 
     @strawberry.field(description="Every event, oldest first (caseTrail also verifies them).")
     async def events(self, info: Info) -> list[CaseEvent]:
@@ -280,3 +281,21 @@ class CaseTrail:
     )
     broken_at: int | None = strawberry.field(description="Index of the first bad event.")
     reason: str | None
+
+
+def _grid(row: GridRow | None) -> Grid | None:
+    return Grid.from_row(row) if row else None
+
+
+def _worker(worker: GridWorkerModel | None) -> GridWorker | None:
+    return GridWorker.from_model(worker) if worker else None
+
+
+def _staff(user: User | None) -> StaffMember | None:
+    if user is None:
+        return None
+    return StaffMember(name=user.name, role=Role(user.role), department=user.department)
+
+
+def _event(event: EventModel | None) -> CaseEvent | None:
+    return CaseEvent.from_model(event) if event else None

@@ -8,6 +8,7 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
+from api import ready
 from api.context import Info
 from api.types.common import DEFAULT_PAGE, CoordSystemType
 from geo.coords import CoordSystem, geojson_from_wgs84
@@ -78,9 +79,8 @@ class Grid:
         return [Grid.from_row(r) for r in rows]
 
     @strawberry.field(description="The chain from the district down to this grid, inclusive.")
-    async def ancestors(self, info: Info) -> list[Grid]:
-        rows = await info.context.loaders.grid.load_many(list(self.path))
-        return [Grid.from_row(r) for r in rows if r is not None]
+    def ancestors(self, info: Info) -> list[Grid]:
+        return ready.many(info.context.loaders.grid, self.path, _grids)
 
     @strawberry.field(description="Workers assigned to this grid.")
     async def workers(self, info: Info) -> list[GridWorker]:
@@ -171,3 +171,7 @@ class Grid:
 class GridEdge:
     cursor: str
     node: Grid
+
+
+def _grids(rows: list[GridRow | None]) -> list[Grid]:
+    return [Grid.from_row(r) for r in rows if r is not None]

@@ -94,6 +94,9 @@ MERCATOR_SRID: Final = 3395
 _LAT_MARGIN_DEG: Final = 0.01
 #: Relative slack against rounding in PostGIS's distances and in the arithmetic here.
 _SLACK: Final = 1e-6
+#: Absolute slack (m) for the same: Mercator coordinates run to 10⁷ m, so a distance between
+#: two of them is only good to some 10⁻⁹ m, however short it is.
+_ABS_SLACK_M: Final = 1e-6
 #: Candidates asked for beyond the over-fetch factor, and the growth when they fall short.
 _EXTRA_ROWS: Final = 3
 _GROWTH: Final = 4
@@ -138,7 +141,7 @@ def window(point: LonLat, radius_m: float) -> Window:
     lon_deg_m = _RAD * _A_M * math.cos(math.radians(poleward))  # ≤ N·cos φ, as N ≥ a
     dlon = radius_m / lon_deg_m * (1.0 + _SLACK)
     k_max = mercator_scale(poleward) * (1.0 + _SLACK)
-    reach = radius_m * k_max * (1.0 + _SLACK)
+    reach = radius_m * k_max * (1.0 + _SLACK) + _ABS_SLACK_M
     # Mercator northing grows by at least a(1 - e²) per radian of latitude (M·k ≥ a(1 - e²)),
     # so the square spans no more than this either side of the point.
     equatorward = max(abs(point.lat) - reach / _MERIDIAN_DEG_MIN_M, 0.0)
@@ -343,7 +346,8 @@ def _keyset(after: tuple[float, int] | None, box: Window) -> dict[str, Any]:
     if after is None:
         return {}
     after_m, after_id = after
-    return {"after_planar": after_m * box.k_min, "after_m": after_m, "after_id": after_id}
+    skip_below = after_m * box.k_min - _ABS_SLACK_M
+    return {"after_planar": skip_below, "after_m": after_m, "after_id": after_id}
 
 
 def _settle(
@@ -358,7 +362,7 @@ def _settle(
         count[stream] = count.get(stream, 0) + 1
     # A stream cut off by its LIMIT may hide rows, none nearer than its farthest row allows.
     cut = [farthest[s] for s, c in count.items() if c >= n]
-    unseen_m = min(cut) * box.k_min / box.k_max if cut else math.inf
+    unseen_m = (min(cut) * box.k_min - _ABS_SLACK_M) / box.k_max if cut else math.inf
     inside = sorted(
         (r for r in rows if r["distance_m"] <= radius_m), key=lambda r: (r["distance_m"], r["id"])
     )
@@ -385,7 +389,7 @@ async def count_within(
     planar = mercator(table.c.location).op("<->", return_type=Float)(mercator(p))
     exact = func.ST_DWithin(func.geography(table.c.location), func.geography(p), radius_m)
     inside = or_(
-        planar <= radius_m * box.k_min,
+        planar <= radius_m * box.k_min - _ABS_SLACK_M,
         and_(planar <= box.reach, exact),
     )
     square = func.ST_Expand(mercator(p), box.reach)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from geo.accounts.actor import CaseScope
 from geo.accounts.models import User
 from geo.cases import queries
 from geo.cases.models import CaseEvent
@@ -51,3 +52,5 @@ class CaseLoaders:
         self.events: DataLoader[int, list[CaseEvent]] = batch(queries.events_of, [])
         self.worker: DataLoader[int, GridWorker | None] = batch(queries.workers_by_ids, None)
         self.user: DataLoader[int, User | None] = batch(queries.users_by_ids, None)
+        #: What access rules need to know about a case, by case id.
+        self.scope: DataLoader[int, CaseScope | None] = batch(queries.case_scopes, None)

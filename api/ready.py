@@ -11,6 +11,7 @@ which graphql-core awaits as usual.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from inspect import isawaitable
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -50,3 +51,15 @@ def many(
 
 async def _later(pending: Awaitable[Any], convert: Callable[[Any], R]) -> R:
     return convert(await pending)
+
+
+def then(value: V | Awaitable[V], convert: Callable[[V], R]) -> R | Awaitable[R]:
+    """``convert(value)``, at once when ``value`` is not an awaitable."""
+    if isawaitable(value):
+        return _later(value, convert)
+    return convert(value)  # type: ignore[arg-type]
+
+
+async def value(pending: V | Awaitable[V]) -> V:
+    """The value, awaited when it is an awaitable."""
+    return await pending if isawaitable(pending) else pending  # type: ignore[return-value]

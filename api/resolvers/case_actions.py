@@ -221,4 +221,5 @@ class CaseMutation:
             return InvalidCaseInputError(message=str(error), field=error.argument)
         except CASE_FAILURES as error:
             return case_error(error)  # type: ignore[no-any-return]
-        return CaseActed(case=Case.from_model(done.case), event=CaseEvent.from_model(done.event))
+        case = Case.from_model(done.case)
+        return CaseActed(case=case, event=CaseEvent.from_model(done.event, case))

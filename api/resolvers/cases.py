@@ -131,7 +131,8 @@ async def _load_what_the_nodes_ask(info: Info, cases: Sequence[CaseModel]) -> No
         if distinct:
             jobs.append(loader.load_many(distinct))
 
-    if wanted & _NEEDS_GRID:
+    reporter_named = "actorName" in selected_below(info, "edges", "node", "lastEvent")
+    if wanted & _NEEDS_GRID or reporter_named:
         load(loaders.grid, (c.grid_id for c in cases))
     if "assignedWorker" in wanted:
         load(loaders.worker, (c.assignee_worker_id for c in cases))
@@ -253,7 +254,7 @@ class CaseQuery:
             trail = await case_trail(session, id)
         return CaseTrail(
             case=case,
-            events=[CaseEvent.from_model(e) for e in trail.events],
+            events=[CaseEvent.from_model(e, case) for e in trail.events],
             verified=trail.check.ok,
             broken_at=trail.check.broken_at,
             reason=trail.check.reason,

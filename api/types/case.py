@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
@@ -79,6 +80,10 @@ class StaffMember:
     department: str | None
 
 
+#: What a resident reporter is called for viewers who may not know who reported.
+RESIDENT_REPORTER = "居民"
+
+
 @strawberry.type(description="One action on a case: append-only and hash-chained (see caseTrail).")
 class CaseEvent:
     seq: int = strawberry.field(description="1 for the report, then +1 per action.")
@@ -87,7 +92,11 @@ class CaseEvent:
     )
     from_status: CaseStatusType | None  # type: ignore[valid-type]
     to_status: CaseStatusType  # type: ignore[valid-type]
-    actor_name: str = strawberry.field(description="'anonymous' for reports without account.")
+    name: strawberry.Private[str]
+    case_id: strawberry.Private[int]
+    actor_id: strawberry.Private[int | None]
+    #: The case the event was read through, when there is one: its scope is at hand.
+    case: strawberry.Private[Case | None]
     actor_role: RoleType | None  # type: ignore[valid-type]
     note: str | None
     details: JSON = strawberry.field(description="The action's parameters (routing, unit...).")
@@ -96,13 +105,16 @@ class CaseEvent:
     hash: str
 
     @classmethod
-    def from_model(cls, e: EventModel) -> CaseEvent:
+    def from_model(cls, e: EventModel, case: Case | None = None) -> CaseEvent:
         return cls(
+            case=case,
             seq=e.seq,
             action=e.action,
             from_status=CaseStatus(e.from_status) if e.from_status else None,
             to_status=CaseStatus(e.to_status),
-            actor_name=e.actor_name,
+            name=e.actor_name,
+            case_id=e.case_id,
+            actor_id=e.actor_id,
             actor_role=Role(e.actor_role) if e.actor_role else None,
             note=e.note,
             details=e.details,
@@ -110,6 +122,26 @@ class CaseEvent:
             prev_hash=e.prev_hash,
             hash=e.hash,
         )
+
+    @strawberry.field(
+        description="Who acted: 'anonymous' for reports without account. A resident who "
+        "reported is named only to the reporter and to staff of the case's grid (as the "
+        f"contact is); everyone else reads '{RESIDENT_REPORTER}'. The hash covers the name."
+    )
+    def actor_name(self, info: Info) -> str:
+        if self.seq != 1 or self.actor_role is not Role.RESIDENT:
+            return self.name
+        actor = info.context.actor
+        if actor is not None and actor.user_id == self.actor_id:
+            return self.name
+
+        def shown(scope: CaseScope | None) -> str:
+            visible = scope is not None and contact_visible(actor, scope)
+            return self.name if visible else RESIDENT_REPORTER
+
+        if self.case is not None:
+            return ready.then(self.case.scope_now(info), shown)
+        return ready.one(info.context.loaders.cases.scope, self.case_id, shown)
 
 
 @strawberry.type(description="A reported problem (事件/案件) and where it stands.")
@@ -224,12 +256,16 @@ class Case:
 
     @strawberry.field(description="The latest event.")
     def last_event(self, info: Info) -> CaseEvent | None:
-        return ready.one(info.context.loaders.cases.last_event, self.id, _event)
+        return ready.one(info.context.loaders.cases.last_event, self.id, self._event)
+
+    def _event(self, event: EventModel | None) -> CaseEvent | None:
+        return CaseEvent.from_model(event, self) if event else None
 
     @strawberry.field(description="Every event, oldest first (caseTrail also verifies them).")
     async def events(self, info: Info) -> list[CaseEvent]:
         return [
-            CaseEvent.from_model(e) for e in await info.context.loaders.cases.events.load(self.id)
+            CaseEvent.from_model(e, self)
+            for e in await info.context.loaders.cases.events.load(self.id)
         ]
 
     @strawberry.field(
@@ -249,14 +285,21 @@ class Case:
 
     async def scope(self, info: Info) -> CaseScope:
         """What the access rules need (the grid's path comes through the grid loader)."""
-        path: tuple[int, ...] = ()
-        if self.model.grid_id is not None:
-            row = await info.context.loaders.cases.grid.load(self.model.grid_id)
-            path = row.path if row else ()
+        return await ready.value(self.scope_now(info))
+
+    def scope_now(self, info: Info) -> CaseScope | Awaitable[CaseScope]:
+        """:meth:`scope`, at once when the case's grid is loaded (api.ready)."""
         model = self.model
-        return CaseScope(
-            path, model.department, model.reporter_user_id, tuple(model.co_handlers or ())
-        )
+
+        def build(row: GridRow | None) -> CaseScope:
+            path = row.path if row else ()
+            return CaseScope(
+                path, model.department, model.reporter_user_id, tuple(model.co_handlers or ())
+            )
+
+        if model.grid_id is None:
+            return build(None)
+        return ready.one(info.context.loaders.cases.grid, model.grid_id, build)
 
 
 @strawberry.type
@@ -295,7 +338,3 @@ def _staff(user: User | None) -> StaffMember | None:
     if user is None:
         return None
     return StaffMember(name=user.name, role=Role(user.role), department=user.department)
-
-
-def _event(event: EventModel | None) -> CaseEvent | None:
-    return CaseEvent.from_model(event) if event else None

@@ -267,17 +267,22 @@ async def users_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, U
 
 async def case_scope(session: AsyncSession, case_id: int) -> CaseScope | None:
     """What access rules need to know about a case (grid path, unit, reporter), or None."""
+    return (await case_scopes(session, [case_id])).get(case_id)
+
+
+async def case_scopes(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, CaseScope]:
+    """:func:`case_scope` of several cases in one statement (missing ids are absent)."""
     stmt = (
-        select(Case.department, Case.reporter_user_id, Case.co_handlers, Grid.path)
+        select(Case.id, Case.department, Case.reporter_user_id, Case.co_handlers, Grid.path)
         .outerjoin(Grid, Grid.id == Case.grid_id)
-        .where(Case.id == case_id)
+        .where(Case.id == _any(case_ids))
     )
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        return None
-    return CaseScope(
-        tuple(row.path or ()),
-        row.department,
-        row.reporter_user_id,
-        tuple(row.co_handlers or ()),
-    )
+    return {
+        row.id: CaseScope(
+            tuple(row.path or ()),
+            row.department,
+            row.reporter_user_id,
+            tuple(row.co_handlers or ()),
+        )
+        for row in await session.execute(stmt)
+    }

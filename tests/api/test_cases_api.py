@@ -201,6 +201,24 @@ async def test_who_sees_a_case_and_its_reporter_contact(
     assert await seen(world.handler) == ("Case", None)
     assert await seen(world.department_seat) == ("Case", None)
 
+    # The resident's name on the report event is private in the same way as the contact.
+    trail = """query ($id: Int!) { case(id: $id) { ... on Case {
+        events { seq actorName } lastEvent { actorName } } } }"""
+
+    async def reporter_name(token: str) -> str:
+        found = (await gql(client, trail, token, id=case["id"]))["case"]
+        assert found["lastEvent"]["actorName"] == "district_agent", "staff names stay"
+        return str(found["events"][0]["actorName"])
+
+    for token in (world.resident, world.l3_worker, world.district_agent):
+        assert await reporter_name(token) == "resident"
+    for token in (world.handler, world.department_seat, world.admin):
+        assert await reporter_name(token) == "居民"
+    verified = """query ($id: Int!) { caseTrail(id: $id) { ... on CaseTrail { verified
+        events { actorName } } } }"""
+    checked = (await gql(client, verified, world.handler, id=case["id"]))["caseTrail"]
+    assert checked["verified"] is True and checked["events"][0]["actorName"] == "居民"
+
     missing = (await gql(client, CASE, world.outsider_worker, id=10**6))["case"]
     hidden = (await gql(client, CASE, world.outsider_worker, id=case["id"]))["case"]
     assert missing["message"] == "case 1000000 was not found"

@@ -76,7 +76,8 @@ class PreparedDocument:
     operations: dict[str | None, OperationDefinitionNode]
     #: Operations whose cost depends on variables (page sizes), with their estimator; the
     #: others were estimated and passed when the document was prepared.
-    costed_per_request: frozenset[OperationDefinitionNode] = frozenset()
+    #: (Names, not nodes: a graphql-core node hashes its whole subtree.)
+    costed_per_request: frozenset[str | None] = frozenset()
     estimator: CostEstimator | None = None
 
 
@@ -109,10 +110,10 @@ class DocumentCache:
             elif isinstance(node, FragmentDefinitionNode):
                 fragments[node.name.value] = node
         estimator = CostEstimator(self._schema, fragments)
-        per_request: set[OperationDefinitionNode] = set()
-        for operation in operations.values():
+        per_request: set[str | None] = set()
+        for name, operation in operations.items():
             if estimator.uses_variable_pages(operation):
-                per_request.add(operation)
+                per_request.add(name)
                 continue
             cost = estimator.cost(operation)
             if cost > self.max_cost:
@@ -295,7 +296,7 @@ class GraphQLEndpoint:
             raise RequestError(
                 "Only queries may be sent with GET; use POST.", 405, {"Allow": "POST"}
             )
-        if operation in prepared.costed_per_request and prepared.estimator is not None:
+        if name in prepared.costed_per_request and prepared.estimator is not None:
             limit = self.documents.max_cost
             cost = prepared.estimator.cost(operation, params.variables)
             if cost > limit:

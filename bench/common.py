@@ -81,9 +81,9 @@ def free_port() -> int:
 class Server:
     """`circle serve` on a free port against `database_url`, one process, logs to a file."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, **settings: str) -> None:
         self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", **settings}
         out = ROOT / "bench" / "out"
         out.mkdir(exist_ok=True)
         self.log = open(out / f"server-{self.port}.log", "w")  # noqa: SIM115

@@ -22,12 +22,16 @@ from geo.service_points.queries import ServicePointRow
 
 @strawberry.type
 class NearbyMerchantEdge:
-    cursor: str
     node: Merchant
     distance_m: float = strawberry.field(description="Geodesic metres (WGS 84) from the point.")
     walking_minutes: float = strawberry.field(
         description="distanceM × 1.3 (detour factor) ÷ 80 m/min (walking speed)."
     )
+
+    @strawberry.field
+    def cursor(self) -> str:
+        """Encoded only when asked for: most nearby lists page with pageInfo.endCursor."""
+        return encode_distance_cursor(self.distance_m, int(self.node.id))
 
 
 @strawberry.type(description="Nearest first by geodesic distance, then by id.")
@@ -39,22 +43,24 @@ class NearbyMerchantConnection:
     def from_page(cls, page: Page[Nearby[MerchantRow]], system: CoordSystem) -> Any:
         edges = [
             NearbyMerchantEdge(
-                cursor=encode_distance_cursor(n.distance_m, n.item.id),
                 node=Merchant.from_row(n.item, system),
                 distance_m=n.distance_m,
                 walking_minutes=walking_minutes(n.distance_m),
             )
             for n in page.items
         ]
-        return cls(edges=edges, page_info=_page_info(page, edges))
+        return cls(edges=edges, page_info=_nearby_page_info(page))
 
 
 @strawberry.type
 class NearbyServicePointEdge:
-    cursor: str
     node: ServicePoint
     distance_m: float
     walking_minutes: float
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return encode_distance_cursor(self.distance_m, int(self.node.id))
 
 
 @strawberry.type(description="Nearest first by geodesic distance, then by id.")
@@ -66,14 +72,13 @@ class NearbyServicePointConnection:
     def from_page(cls, page: Page[Nearby[ServicePointRow]], system: CoordSystem) -> Any:
         edges = [
             NearbyServicePointEdge(
-                cursor=encode_distance_cursor(n.distance_m, n.item.id),
                 node=ServicePoint.from_row(n.item, system),
                 distance_m=n.distance_m,
                 walking_minutes=walking_minutes(n.distance_m),
             )
             for n in page.items
         ]
-        return cls(edges=edges, page_info=_page_info(page, edges))
+        return cls(edges=edges, page_info=_nearby_page_info(page))
 
 
 @strawberry.type
@@ -118,6 +123,12 @@ class ServicePointConnection:
 
 def _page_info(page: Page[Any], edges: list[Any]) -> PageInfo:
     end = edges[-1].cursor if edges else None
+    return PageInfo(has_next_page=page.has_next_page, end_cursor=end)
+
+
+def _nearby_page_info(page: Page[Nearby[Any]]) -> PageInfo:
+    last = page.items[-1] if page.items else None
+    end = encode_distance_cursor(last.distance_m, last.item.id) if last else None
     return PageInfo(has_next_page=page.has_next_page, end_cursor=end)
 
 

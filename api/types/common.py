@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
+from typing import Any
 
 import strawberry
 
@@ -89,6 +91,23 @@ class PointInput:
     def to_wgs84(self) -> LonLat:
         """The point in WGS-84; raises InvalidCoordinate for out-of-range or non-finite input."""
         return to_wgs84(LonLat(self.longitude, self.latitude), CoordSystem(self.system))
+
+
+def _point_from_input(cls: type[PointInput], value: Mapping[str, Any], _: Any) -> PointInput:
+    """Builds a PointInput straight from graphql-core's coerced value (strawberry's
+    ``from_input`` hook). Every gridAt, nearby search and report sends one, and strawberry's
+    generic conversion (type dispatch and name conversion per field) was about a tenth of
+    the server's CPU per gridAt request. Omitted fields arrive with their published
+    defaults."""
+    return cls(
+        longitude=value["longitude"],
+        latitude=value["latitude"],
+        system=CoordSystem(value.get("system", CoordSystem.WGS84)),
+        accuracy_m=value.get("accuracyM"),
+    )
+
+
+PointInput.__strawberry_definition__.from_input = _point_from_input  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="A point in the coordinate system that was asked for.")

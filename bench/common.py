@@ -162,10 +162,12 @@ async def http_load(
     """`clients` keep-alive connections sending `requests` round-robin for `seconds`.
 
     `warm=False` skips the one-second warm-up, for requests that may run only once (a
-    workflow action on a given case version).
+    workflow action on a given case version). The warm-up runs at the same concurrency, so
+    that the server's read pool has grown to it and each of its backends has loaded what
+    its first query loads (PostGIS, PROJ for the Mercator transform) before measuring.
     """
     if warm:
-        await _warm(port, requests)
+        await _warm(port, requests, clients)
     latencies: list[float] = []
     started = time.perf_counter()
     stop_at = started + seconds
@@ -178,8 +180,12 @@ async def http_load(
     return Figures(label, sum(counts), time.perf_counter() - started, latencies)
 
 
-async def _warm(port: int, requests: Sequence[bytes]) -> None:
-    await _one_client(port, requests, time.perf_counter() + 1.0, [], True)
+async def _warm(port: int, requests: Sequence[bytes], clients: int) -> None:
+    stop_at = time.perf_counter() + 1.0
+    await asyncio.gather(
+        *(_one_client(port, requests[i::clients] or requests, stop_at, [], True)
+          for i in range(clients))
+    )  # fmt: skip
 
 
 async def sql_load(
@@ -191,15 +197,15 @@ async def sql_load(
     clients: int = 16,
     seconds: float = 10,
 ) -> Figures:
-    """The bare SQL through a psycopg async pool at the same concurrency."""
+    """The bare SQL through a psycopg async pool at the same concurrency, after the same
+    one-second warm-up as http_load (every connection has run the statement)."""
     latencies: list[float] = []
     async with AsyncConnectionPool(
         conninfo, min_size=clients, max_size=clients, open=False
     ) as pool:
         await pool.wait()
-        stop_at = time.perf_counter() + seconds
 
-        async def worker(offset: int) -> int:
+        async def worker(offset: int, stop_at: float, record: bool) -> int:
             done = 0
             while time.perf_counter() < stop_at:
                 started = time.perf_counter()
@@ -207,12 +213,16 @@ async def sql_load(
                     await (
                         await conn.execute(sql, params[(offset + done) % len(params)])
                     ).fetchall()
-                latencies.append((time.perf_counter() - started) * 1e3)
+                if record:
+                    latencies.append((time.perf_counter() - started) * 1e3)
                 done += 1
             return done
 
+        warm_until = time.perf_counter() + 1.0
+        await asyncio.gather(*(worker(i * 7919, warm_until, False) for i in range(clients)))
         started = time.perf_counter()
-        counts = await asyncio.gather(*(worker(i * 7919) for i in range(clients)))
+        stop_at = started + seconds
+        counts = await asyncio.gather(*(worker(i * 7919, stop_at, True) for i in range(clients)))
     return Figures(label, sum(counts), time.perf_counter() - started, latencies)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -82,7 +82,7 @@ KIND_TYPES = {
 }
 
 
-def _hours_text(hours_json: list[dict[str, Any]] | None) -> str | None:
+def _hours_text(hours_json: str | None) -> str | None:
     return None if hours_json is None else format_hours(from_json(hours_json))
 
 
@@ -93,7 +93,7 @@ def _tel(phone: str | None) -> str | None:
 @strawberry.type(description="A shop or business of the service circle.")
 class Merchant:
     grid_id: strawberry.Private[int | None]
-    hours_json: strawberry.Private[list[dict[str, Any]] | None]
+    hours_json: strawberry.Private[str | None]
     id: strawberry.ID
     name: str
     category: MerchantCategory
@@ -144,7 +144,7 @@ class Merchant:
 @strawberry.type(description="A community service of the circle: service station, clinic, ...")
 class ServicePoint:
     grid_id: strawberry.Private[int | None]
-    hours_json: strawberry.Private[list[dict[str, Any]] | None]
+    hours_json: strawberry.Private[str | None]
     id: strawberry.ID
     kind: ServicePointKindInfo
     name: str

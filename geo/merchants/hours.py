@@ -51,6 +51,8 @@ from datetime import datetime
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from geo.errors import DomainError
 
 __all__ = [
@@ -333,7 +335,13 @@ def to_json(hours: OpeningHours) -> list[dict[str, int | str]]:
 
 
 def from_json(data: object) -> OpeningHours:
-    """Inverse of :func:`to_json`; raises InvalidOpeningHours naming the bad entry."""
+    """Inverse of :func:`to_json` (its value, or that value as JSON text); raises
+    InvalidOpeningHours naming the bad entry."""
+    if isinstance(data, str | bytes):
+        try:
+            data = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise InvalidOpeningHours("the stored hours are not JSON") from None
     if not isinstance(data, list):
         raise InvalidOpeningHours(f"expected a list of intervals, got {type(data).__name__}")
     return OpeningHours(tuple(_interval_from_json(entry, n) for n, entry in enumerate(data)))

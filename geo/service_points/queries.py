@@ -36,6 +36,7 @@ from geo.merchants.queries import (
     Nearby,
     Page,
     any_of,
+    json_text,
     name_conditions,
     open_condition,
     text_params,
@@ -55,7 +56,7 @@ class ServicePointRow:
     address: str
     longitude: float
     latitude: float
-    hours_json: list[dict[str, Any]] | None
+    hours_json: str | None  # JSON text, as MerchantRow's
     outside_coverage: bool
     grid_id: int | None
     version: int
@@ -84,7 +85,7 @@ SERVICE_POINT_COLUMNS: tuple[ColumnElement[Any], ...] = (
     _S.address.label("address"),
     func.ST_X(_S.location).label("longitude"),
     func.ST_Y(_S.location).label("latitude"),
-    _S.opening_hours.label("hours_json"),
+    json_text(_S.opening_hours).label("hours_json"),
     _S.outside_coverage.label("outside_coverage"),
     _S.grid_id.label("grid_id"),
     _S.version.label("version"),

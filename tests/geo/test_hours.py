@@ -338,6 +338,14 @@ def test_json_form_writes_past_midnight_as_extended_hours() -> None:
 def test_json_round_trips_through_text(hours: OpeningHours) -> None:
     stored = json.loads(json.dumps(to_json(hours)))
     assert from_json(stored) == hours
+    assert from_json(json.dumps(to_json(hours))) == hours, "lists read it as JSON text"
+
+
+def test_text_that_is_not_json_is_refused() -> None:
+    with pytest.raises(InvalidOpeningHours, match="not JSON"):
+        from_json("[{")
+    with pytest.raises(InvalidOpeningHours, match="list of intervals"):
+        from_json("null")
 
 
 @pytest.mark.parametrize(

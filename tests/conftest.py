@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -22,10 +21,9 @@ from api.app import create_app
 from api.context import Context
 from api.localdb import resolve_database_url
 from api.settings import Settings, load_settings
-from geo.accounts.service import create_user
-from geo.accounts.tokens import issue_token
 from geo.cases.workflow import Role
 from geo.db import Base, make_engine, make_sessionmaker
+from tests.accounts import account_token
 
 TEST_DATABASE = f"circle_test_{os.getpid()}"
 
@@ -109,16 +107,9 @@ async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx
 async def admin_client(client: httpx.AsyncClient, engine: AsyncEngine) -> httpx.AsyncClient:
     """`client`, signed in as an administrator (the writes to grids, merchants and circle
     codes are theirs)."""
-    client.headers["authorization"] = f"Bearer {await admin_token(engine)}"
+    token = await account_token(engine, name="管理员", role=Role.ADMIN)
+    client.headers["authorization"] = f"Bearer {token}"
     return client
-
-
-async def admin_token(engine: AsyncEngine) -> str:
-    """A token of a new administrator account."""
-    async with make_sessionmaker(engine).begin() as session:
-        user = await create_user(session, name="管理员", role=Role.ADMIN)
-        issued = await issue_token(session, user_id=user.id, ttl=timedelta(hours=1))
-    return issued.plaintext
 
 
 # -- the synthetic district, loaded once into a database of its own (read-only tests) --------

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
 from api.errors import AuthenticationRequiredError, NotPermittedError
@@ -24,7 +23,6 @@ from geo.accounts import tokens
 from geo.accounts.models import Seat, User
 from geo.cases.workflow import Role
 from geo.errors import DomainError
-from geo.grids.queries import get_grid
 
 MAX_USERS_PAGE = 100
 
@@ -123,16 +121,6 @@ def _account_error(error: DomainError) -> Any:
     return typed_error(error)
 
 
-async def _grid_ids(session: AsyncSession, codes: list[str]) -> list[int]:
-    ids = []
-    for code in codes:
-        row = await get_grid(session, code)
-        if row is None:
-            raise accounts.UnknownGridCode(code)
-        ids.append(row.id)
-    return ids
-
-
 @strawberry.type
 class UserQuery:
     @strawberry.field(description="User accounts by id (administrators).")
@@ -165,7 +153,7 @@ class UserMutation:
                     seat=Seat(input.seat) if input.seat else None,
                     department=input.department,
                     phone=input.phone,
-                    grid_ids=await _grid_ids(session, input.grids),
+                    grid_ids=await accounts.grid_ids_of_codes(session, input.grids),
                 )
         except accounts.UnknownGridCode as error:
             return NotFoundError(message=str(error), kind="grid", id=error.code)

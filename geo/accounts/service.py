@@ -44,6 +44,18 @@ class UnknownGridCode(DomainError):
         self.code = code
 
 
+async def grid_ids_of_codes(session: AsyncSession, codes: Sequence[str]) -> list[int]:
+    """The ids of the grids with these codes, in order (one statement); raises
+    UnknownGridCode naming the first code no grid has."""
+    wanted = [c for c in codes if "\x00" not in c]  # PostgreSQL text cannot hold NUL
+    rows = await session.execute(select(Grid.code, Grid.id).where(Grid.code.in_(wanted)))
+    found: dict[str, int] = dict(rows.all())
+    for code in codes:
+        if code not in found:
+            raise UnknownGridCode(code)
+    return [found[code] for code in codes]
+
+
 def _validate(
     name: str, role: Role, department: str | None, seat: Seat | None, grid_ids: Sequence[int]
 ) -> None:

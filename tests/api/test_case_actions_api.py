@@ -4,17 +4,14 @@ or from the wrong status (typed errors), and a version conflict between concurre
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from geo.accounts.service import create_user
-from geo.accounts.tokens import issue_token
 from geo.cases.workflow import Action, Role
-from geo.db import make_sessionmaker
+from tests.accounts import account_token
 from tests.api.conftest_cases import World, gql, point
 from tests.geo.test_case_builders import DEPARTMENT
 
@@ -243,9 +240,7 @@ async def test_two_agents_at_once_one_wins_the_other_gets_a_conflict(driver: Dri
 
 
 async def _handler_of(engine: AsyncEngine, unit: str) -> str:
-    async with make_sessionmaker(engine).begin() as session:
-        user = await create_user(session, name=f"{unit}办事员", role=Role.HANDLER, department=unit)
-        return (await issue_token(session, user_id=user.id, ttl=timedelta(hours=1))).plaintext
+    return await account_token(engine, name=f"{unit}办事员", role=Role.HANDLER, department=unit)
 
 
 async def test_co_handling_units_read_the_case_but_only_the_lead_acts(

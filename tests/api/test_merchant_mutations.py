@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -10,11 +9,9 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from geo.accounts.service import create_user
-from geo.accounts.tokens import issue_token
 from geo.cases.workflow import Role
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
-from geo.db import make_sessionmaker
+from tests.accounts import account_token
 from tests.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
@@ -228,9 +225,7 @@ async def test_every_write_is_refused_to_anyone_but_an_administrator(
         "updateServicePoint", "createCircleCode", "retireCircleCode", "importGrids",
     }  # fmt: skip
     assert {a["__typename"] for a in answers.values()} == {"AuthenticationRequiredError"}
-    async with make_sessionmaker(engine).begin() as session:
-        resident = await create_user(session, name="居民", role=Role.RESIDENT)
-        token = (await issue_token(session, user_id=resident.id, ttl=timedelta(hours=1))).plaintext
+    token = await account_token(engine, name="居民", role=Role.RESIDENT)
     district.headers["authorization"] = f"Bearer {token}"
     answers = (await district.post("/graphql", json={"query": WRITES})).json()["data"]
     assert {a["__typename"] for a in answers.values()} == {"NotPermittedError"}

@@ -29,6 +29,7 @@ from geo.coords import LonLat
 from geo.merchants.errors import NotFound, OutOfRange
 from geo.merchants.models import KEY_OF_CATEGORY, MerchantStatus
 from geo.merchants.nearest import candidates, count_within, nearest_each, window
+from geo.merchants.planar import BAND_M, CATEGORY_BANDED_XY, MERCATOR_XY, mercator_xy
 from geo.merchants.queries import MERCHANT_COLUMNS, MERCHANTS, MerchantRow, Nearby, merchant_row
 from geo.merchants.taxonomy import BASIC_CATEGORIES, CATEGORIES, Category, reach_radius_m
 from geo.service_points.kinds import ServicePointKind
@@ -133,9 +134,12 @@ async def _service_points(
     session: AsyncSession, point: LonLat, radius_m: float
 ) -> tuple[KindReach, ...]:
     box = window(point, radius_m)
+    cx, cy = mercator_xy(point)
     params = {
         "lon": point.lon,
         "lat": point.lat,
+        "cx": cx,
+        "cy": cy,
         "reach": box.reach,
         "radius": radius_m,
         "shown": NEAREST_SHOWN,
@@ -158,17 +162,17 @@ async def _service_points(
 # Every service point in the circle gets its geodesic distance once; the window function
 # numbers each kind's nearest first and counts the kind, in the same pass.
 _SERVICE_POINTS_NEAR = text(
-    """
+    f"""
     WITH near AS (
         SELECT id, kind, name, phone, address,
                ST_X(location) AS longitude, ST_Y(location) AS latitude,
-               opening_hours #>> '{}' AS hours_json, outside_coverage, grid_id, version,
+               opening_hours #>> '{{}}' AS hours_json, outside_coverage, grid_id, version,
                updated_at,
                ST_Distance(location::geography,
                            ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
         FROM service_points
-        WHERE ST_Transform(location, 3395)
-              && ST_Expand(ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 3395), :reach)
+        WHERE {MERCATOR_XY}
+              <@ box(point(:cx - :reach, :cy - :reach), point(:cx + :reach, :cy + :reach))
     ), ranked AS (
         SELECT near.*,
                row_number() OVER (PARTITION BY kind ORDER BY distance_m, id) AS rank,
@@ -265,8 +269,10 @@ _GRID_SIZE = text(
     "SELECT ST_Area(boundary::geography), ST_Y(ST_Centroid(boundary)),"
     " greatest(abs(ST_YMin(boundary)), abs(ST_YMax(boundary))) FROM grids WHERE id = :id"
 )
+# Each probe is one scan of the category index inside the category's band (planar.py);
+# the index key is spelt on the merchants' own columns, unqualified, as the index has it.
 _COVERAGE = text(
-    """
+    f"""
     WITH g AS (
         SELECT boundary, ST_XMin(boundary) AS x0, ST_XMax(boundary) AS x1,
                ST_YMin(boundary) AS y0, ST_YMax(boundary) AS y1
@@ -277,10 +283,13 @@ _COVERAGE = text(
              generate_series(ceil(g.x0 / :dlon)::int, floor(g.x1 / :dlon)::int) AS i,
              generate_series(ceil(g.y0 / :dlat)::int, floor(g.y1 / :dlat)::int) AS j
         WHERE ST_Covers(g.boundary, ST_SetSRID(ST_MakePoint(i * :dlon, j * :dlat), 4326))
-    ), samples AS (
+    ), sampled AS (
         SELECT pt FROM lattice
         UNION ALL
         SELECT ST_PointOnSurface(boundary) FROM g WHERE NOT EXISTS (SELECT FROM lattice)
+    ), samples AS (
+        SELECT pt, ST_X(ST_Transform(pt, 3395)) AS x, ST_Y(ST_Transform(pt, 3395)) AS y
+        FROM sampled
     ), tiers AS (
         SELECT * FROM unnest(:keys, :codes, :reach, :box_m) AS t(key, code, reach, box_m)
     )
@@ -288,8 +297,10 @@ _COVERAGE = text(
            count(*) AS samples,
            count(*) FILTER (WHERE EXISTS (
                SELECT FROM merchants m
-               WHERE m.category_key = t.key
-                 AND ST_Transform(m.location, 3395) && ST_Expand(ST_Transform(s.pt, 3395), t.box_m)
+               WHERE ({CATEGORY_BANDED_XY}) <@ box(
+                         point(s.x + t.key * {BAND_M}::float8 - t.box_m, s.y - t.box_m),
+                         point(s.x + t.key * {BAND_M}::float8 + t.box_m, s.y + t.box_m))
+                 AND m.category_key = t.key
                  AND m.status = 'OPEN'
                  AND ST_DWithin(m.location::geography, s.pt::geography, t.reach)
            )) AS covered

@@ -2,22 +2,19 @@
 
 Index choices (measured on 1,000,000 points on this 2-core machine)
 -------------------------------------------------------------------
-* ``location`` is ``geometry(POINT, 4326)``, not geography. The spatial indexes hold it
-  in World Mercator, ``ST_Transform(location, 3395)``: a GiST KNN scan (``<->``) on geometry
-  takes about 0.13 ms for the first 20 rows against 0.3-0.4 ms on geography, and builds in
-  3 s instead of 10 s (PostGIS's sorted build exists for 2-D geometry only). Mercator's
-  planar distance is the geodesic one times a factor alike in every direction, so the
-  index order is almost the geodesic order: a nearest-first search of 21 rows needs 22-23
-  candidates, against 27 (median; up to 120 beside a crowded street) when the index held
-  degrees, whose east-west unit is 0.82 of the north-south one here. Queries re-rank the
-  candidates by true geodesic distance (``geo.merchants.nearest`` explains why that stays
-  exact). The transform is a closed formula, about as cheap as reading the point.
+* ``location`` is ``geometry(POINT, 4326)``, not geography. The nearest-first indexes hold
+  it in World Mercator as PostgreSQL ``point`` keys of SP-GiST quadtrees (``planar.py``):
+  Mercator's planar distance is the geodesic one times a factor alike in every direction,
+  so the index order is almost the geodesic order (a search of 21 rows needs 22-23
+  candidates, against 27 and up to 120 on plain degrees), and the quadtree's exact leaves
+  make a KNN scan of 25 rows about 0.2 ms, half what GiST on geometry takes. Queries
+  re-rank the candidates by true geodesic distance (``nearest.py`` explains why that stays
+  exact).
 * ``category_key`` is a small integer derived by PostgreSQL from ``category`` (position in
-  :data:`CATEGORY_KEYS`), so that the composite GiST ``(category_key, Mercator location)``
-  answers "nearest pharmacy" by index, however rare pharmacies are. A text key in that index costs
-  35 s per million inserts through btree_gist, a smallint 10 s; the column also makes the
-  database refuse an unknown category (its key would be NULL). The index is partial on an
-  always-true predicate so that searches without a category cannot use it (see below).
+  :data:`CATEGORY_KEYS`). The category index puts each category in a band of its own
+  (``planar.CATEGORY_BANDED_XY``), so "nearest pharmacy" is answered by index however rare
+  pharmacies are; the column also makes the database refuse an unknown category (its key
+  would be NULL).
 * ``name_grams`` holds the character bigrams of the normalised name for Chinese substring
   search (GIN). pg_trgm cannot serve it: a two-character query such as 超市, the commonest
   shape of a Chinese search, yields no trigram, and ``name LIKE '%超市%'`` scans the whole
@@ -58,6 +55,7 @@ from sqlalchemy.dialects.postgresql import INT4MULTIRANGE, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
+from geo.merchants.planar import CATEGORY_BANDED_XY, MERCATOR_XY
 from geo.points import SRID
 
 #: Category codes in the order that numbers them (1-based) in ``merchants.category_key``.
@@ -92,8 +90,6 @@ CATEGORY_KEYS: Final[tuple[str, ...]] = (
 
 KEY_OF_CATEGORY: Final = {code: n for n, code in enumerate(CATEGORY_KEYS, start=1)}
 
-#: What the spatial indexes hold; queries must spell it the same way (``nearest.mercator``).
-MERCATOR_LOCATION: Final = text("st_transform(location, 3395)")
 
 _KEY_EXPRESSION = (
     "(array_position('{" + ",".join(CATEGORY_KEYS) + "}'::text[], category::text))::smallint"
@@ -113,18 +109,10 @@ class Merchant(Base):
     __table_args__ = (
         CheckConstraint("status IN ('OPEN', 'TEMPORARILY_CLOSED', 'CLOSED')", name="status"),
         CheckConstraint("version >= 1", name="version"),
-        Index("ix_merchants_mercator", MERCATOR_LOCATION, postgresql_using="gist"),
-        # btree_gist: the category narrows a nearest-first scan inside the index itself.
-        # The predicate holds for every row (the key is NOT NULL); it is there so that a
-        # query without a category cannot use this index. A cached generic plan (psycopg
-        # prepares a statement after five runs) would otherwise pick it for a search of all
-        # categories, where it is three times slower than ix_merchants_mercator.
+        # Nearest first, all categories and by category (planar.py says how and why).
+        Index("ix_merchants_xy", text(MERCATOR_XY), postgresql_using="spgist"),
         Index(
-            "ix_merchants_category_key_mercator",
-            "category_key",
-            MERCATOR_LOCATION,
-            postgresql_using="gist",
-            postgresql_where=text("category_key IS NOT NULL"),
+            "ix_merchants_category_xy", text(f"({CATEGORY_BANDED_XY})"), postgresql_using="spgist"
         ),
         Index("ix_merchants_name_grams", "name_grams", postgresql_using="gin"),
         # A grid's merchants (of a category) in id order: lists by grid subtree merge these

@@ -1,17 +1,17 @@
-"""Nearest-first search in exact geodesic order, driven by a GiST index on World Mercator.
+"""Nearest-first search in exact geodesic order, driven by an index on World Mercator.
 
 Why not simply ``ST_DWithin(...) ORDER BY ST_Distance(...)``: that computes the distance of
 every row in the circle and sorts them, 30-100 ms for a 1 km circle in a dense centre. A
-KNN scan (``ORDER BY expression <-> point``) reads rows from the index nearest first and
-stops after the LIMIT: a few microseconds a row.
+KNN scan (``ORDER BY key <-> centre``) reads rows from the index nearest first and stops
+after the LIMIT: a few microseconds a row.
 
 Which planar distance the index orders by
 -----------------------------------------
-The index holds ``ST_Transform(location, 3395)``, the points in World Mercator (metres, on
-the WGS 84 ellipsoid). Mercator is conformal: at latitude ``φ`` it stretches every direction
-alike, by ``k(φ) = √(1 + (1 - e²)·tan²φ)``, so planar distance there is geodesic distance
-times a factor that varies only with latitude (by 0.04 % across a 1 km search at 35° N).
-Ordering by ``location <-> point`` on plain degrees instead stretches north-south 1.22 times
+The index holds the points in World Mercator (metres on the WGS 84 ellipsoid; ``planar.py``
+says how, and why SP-GiST on ``point``). Mercator is conformal: at latitude ``φ`` it
+stretches every direction alike, by ``k(φ) = √(1 + (1 - e²)·tan²φ)``, so planar distance
+there is geodesic distance times a factor that varies only with latitude (by 0.04 % across
+a 1 km search at 35° N). Ordering by plain degrees instead stretches north-south 1.22 times
 more than east-west at 35° N: the 21 nearest rows then needed 27 candidates (median over
 the benchmark's points; 32 at p90) and, beside a crowded street north of the point, up to
 120 and a second statement. In Mercator order they need 22-23.
@@ -35,11 +35,11 @@ geodesic stays within the geographic box plus a margin, where the scale is at mo
    that returns fewer than ``n`` rows has seen every row in the square).
 
 Only the geodesic distance comes back: the Mercator distance of each row is neither
-fetched nor filtered on (each would cost one more transform and distance per row).
+fetched nor filtered on.
 
 Category search runs one such stream per category (a LATERAL join over the categories,
-each stream an index scan of ``(category_key, ST_Transform(location, 3395))``); the unseen
-bound is then the smallest over the streams that were cut off by their LIMIT.
+each stream a scan of the category index inside the category's band, ``planar.py``); the
+unseen bound is then the smallest over the streams that were cut off by their LIMIT.
 
 Paging is keyset on ``(distance, id)``. Rows before the cursor are skipped cheaply by
 ``D < after_distance·k_min`` (they are certainly nearer) and exactly by a row comparison.
@@ -69,7 +69,6 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
-    literal_column,
     or_,
     select,
     true,
@@ -80,6 +79,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
 from geo.db import Executor
+from geo.merchants import planar
 from geo.merchants.errors import InvalidCursor, OutOfRange
 from geo.merchants.hours import MINUTES_PER_DAY, TIMEZONE
 
@@ -88,15 +88,13 @@ _E2: Final = 0.00669437999014  # WGS 84 first eccentricity squared
 _RAD: Final = math.pi / 180.0
 #: A degree of latitude at the equator, the shortest a meridian degree gets (m).
 _MERIDIAN_DEG_MIN_M: Final = _RAD * _A_M * (1.0 - _E2)
-#: World Mercator on WGS 84: the projection the nearest-first indexes are built on.
-MERCATOR_SRID: Final = 3395
 #: Geodesics bow poleward of the box a little (metres over 5 km); this covers it many times.
 _LAT_MARGIN_DEG: Final = 0.01
 #: Relative slack against rounding in PostGIS's distances and in the arithmetic here.
 _SLACK: Final = 1e-6
-#: Absolute slack (m) for the same: Mercator coordinates run to 10⁷ m, so a distance between
-#: two of them is only good to some 10⁻⁹ m, however short it is.
-_ABS_SLACK_M: Final = 1e-6
+#: Absolute slack (m) for the same: banded Mercator coordinates run to 2.4·10⁹ m, where a
+#: double is good to 5·10⁻⁷ m, and the centre is projected in Python, within 10⁻⁸ m of PROJ.
+_ABS_SLACK_M: Final = 1e-5
 #: Candidates asked for beyond the over-fetch factor, and the growth when they fall short.
 _EXTRA_ROWS: Final = 3
 _GROWTH: Final = 4
@@ -161,15 +159,6 @@ def point_sql(point: LonLat) -> ColumnElement[Any]:
     return func.ST_SetSRID(func.ST_MakePoint(literal(point.lon), literal(point.lat)), 4326)
 
 
-def mercator(geometry: Any) -> ColumnElement[Any]:
-    """A WGS 84 geometry in World Mercator, spelt as the nearest-first indexes spell it.
-
-    The SRID is written into the SQL, not bound: a cached generic plan only matches an
-    index expression when the statement's expression is the same, constants included.
-    """
-    return func.ST_Transform(geometry, literal_column(str(MERCATOR_SRID), Integer))
-
-
 def geodesic_m(location: Any, point: ColumnElement[Any]) -> ColumnElement[float]:
     """Metres on the WGS 84 spheroid between a geometry column and a geometry point."""
     # On the geometries, not ST_Distance(geography, geography): the same GeographicLib
@@ -220,44 +209,49 @@ def candidates(
 ) -> Select[Any]:
     """The first ``:n`` rows of each stream in index order, with their geodesic distance.
 
-    ``table`` is a Core table with ``id`` and ``location``; ``columns`` must include ``id``.
-    With ``stream_column``, one stream per value in the ``:streams`` array (a LATERAL
-    index scan each); without, one stream. All candidates come back: ranking the few extra
-    rows in Python costs less than a CTE that would rank them in PostgreSQL (measured:
-    +0.1 ms planning, +0.1 ms execution).
+    ``table`` is a Core table with ``id`` and ``location`` and an index on
+    ``planar.MERCATOR_XY``; ``columns`` must include ``id``. With ``stream_column`` (the
+    merchants' ``category_key``, whose banded index is ``planar.CATEGORY_BANDED_XY``), one
+    stream per value in the ``:streams`` array (a LATERAL index scan each, in the value's
+    band, whose centre x comes in ``:xs``); without, one stream. All candidates come back:
+    ranking the few extra rows in Python costs less than a CTE that would rank them in
+    PostgreSQL (measured: +0.1 ms planning, +0.1 ms execution).
     """
     location = table.c.location
-    centre = mercator(_POINT)
-    planar = mercator(location).op("<->", return_type=Float)(centre)
-    square = func.ST_Expand(centre, bindparam("reach", type_=Float))
-    # No ``planar <= reach`` filter: the rows of the square's corners come after every row
-    # within reach in index order, so they cannot hide one; the filter would cost a
-    # transform and a distance per row.
-    conditions = [mercator(location).op("&&")(square), *where]
-    if keyset:
-        conditions += [
-            planar >= bindparam("after_planar", type_=Float),  # surely before the cursor: skip
-            tuple_(geodesic_m(location, _POINT), table.c.id)
-            > tuple_(bindparam("after_m", type_=Float), bindparam("after_id", type_=Integer)),
-        ]
+    reach = bindparam("reach", type_=Float)
+    cy = bindparam("cy", type_=Float)
     picked = (*columns, geodesic_m(location, _POINT).label("distance_m"))
     n = bindparam("n", type_=Integer)
     if stream_column is None:
+        key, cx = planar.xy(location), bindparam("cx", type_=Float)
+    else:
+        streams = (
+            func.unnest(
+                bindparam("streams", type_=ARRAY(stream_column.type)),
+                bindparam("xs", type_=ARRAY(Float)),
+            )
+            .table_valued("key", "x")
+            .render_derived()
+        )
+        key, cx = planar.banded_xy(location, stream_column), streams.c.x
+    centre = planar.planar_point(cx, cy)
+    measured = planar.distance(key, centre)
+    # No ``measured <= reach`` filter: the rows of the square's corners come after every
+    # row within reach in index order, so they cannot hide one.
+    conditions = [planar.inside(key, planar.square(cx, cy, reach)), *where]
+    if stream_column is not None:
+        conditions.append(stream_column == streams.c.key)  # the band says so; kept as a guard
+    if keyset:
+        conditions += [
+            measured >= bindparam("after_planar", type_=Float),  # surely before the cursor
+            tuple_(geodesic_m(location, _POINT), table.c.id)
+            > tuple_(bindparam("after_m", type_=Float), bindparam("after_id", type_=Integer)),
+        ]
+    if stream_column is None:
         stmt = select(*picked, literal(0).label("stream")).where(*conditions)
-        return stmt.order_by(planar).limit(n)
-    keys = (
-        func.unnest(bindparam("streams", type_=ARRAY(stream_column.type)))
-        .table_valued("key")
-        .render_derived()
-    )
-    inner = (
-        select(*picked)
-        .where(stream_column == keys.c.key, *conditions)
-        .order_by(planar)
-        .limit(n)
-        .lateral()
-    )
-    return select(keys.c.key.label("stream"), *inner.c).select_from(keys).join(inner, true())
+        return stmt.order_by(measured).limit(n)
+    inner = select(*picked).where(*conditions).order_by(measured).limit(n).lateral()
+    return select(streams.c.key.label("stream"), *inner.c).select_from(streams).join(inner, true())
 
 
 # --- running them ------------------------------------------------------------------------
@@ -298,6 +292,8 @@ async def nearest(
     values of the statement's own filters."""
     box = window(point, radius_m)
     values = {**params, **_placed(point, box), **_keyset(after, box)}
+    if "streams" in values:
+        values["xs"] = _bands(values["streams"], values["cx"])
     values["n"] = math.ceil(limit * box.overfetch) + _EXTRA_ROWS
     while True:
         rows = await _rows(conn, statement, values)
@@ -327,6 +323,7 @@ async def nearest_each(
     found: dict[Any, list[tuple[Mapping[str, Any], float]]] = {}
     while pending:
         values["streams"] = pending
+        values["xs"] = _bands(pending, values["cx"])
         rows = await _rows(conn, statement, values)
         for value in list(pending):
             mine = [r for r in rows if r["stream"] == value]
@@ -339,7 +336,13 @@ async def nearest_each(
 
 
 def _placed(point: LonLat, box: Window) -> dict[str, Any]:
-    return {"lon": point.lon, "lat": point.lat, "reach": box.reach}
+    cx, cy = planar.mercator_xy(point)
+    return {"lon": point.lon, "lat": point.lat, "cx": cx, "cy": cy, "reach": box.reach}
+
+
+def _bands(streams: Sequence[int], cx: float) -> list[float]:
+    """The centre's x in each stream's band of the banded index (``planar.py``)."""
+    return [cx + key * planar.BAND_M for key in streams]
 
 
 def _keyset(after: tuple[float, int] | None, box: Window) -> dict[str, Any]:
@@ -385,17 +388,19 @@ async def count_within(
     ``radius × k_min`` Mercator metres is surely inside, farther than the reach surely out.
     """
     box = window(point, radius_m)
-    p = point_sql(point)
-    planar = mercator(table.c.location).op("<->", return_type=Float)(mercator(p))
-    exact = func.ST_DWithin(func.geography(table.c.location), func.geography(p), radius_m)
-    inside = or_(
-        planar <= radius_m * box.k_min - _ABS_SLACK_M,
-        and_(planar <= box.reach, exact),
+    cx, cy = planar.mercator_xy(point)
+    key = planar.xy(table.c.location)
+    measured = planar.distance(key, planar.planar_point(cx, cy))
+    exact = func.ST_DWithin(
+        func.geography(table.c.location), func.geography(point_sql(point)), radius_m
     )
-    square = func.ST_Expand(mercator(p), box.reach)
+    inside = or_(
+        measured <= radius_m * box.k_min - _ABS_SLACK_M,
+        and_(measured <= box.reach, exact),
+    )
     stmt = (
         select(group, func.count())
-        .where(mercator(table.c.location).op("&&")(square), inside, *where)
+        .where(planar.inside(key, planar.square(cx, cy, box.reach)), inside, *where)
         .group_by(group)
     )
     return dict((await session.execute(stmt)).all())

@@ -11,12 +11,22 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import INT4MULTIRANGE, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
-from geo.merchants.models import MERCATOR_LOCATION
+from geo.merchants.planar import MERCATOR_XY
 from geo.points import SRID
 from geo.service_points.kinds import ServicePointKind
 
@@ -29,7 +39,7 @@ class ServicePoint(Base):
         CheckConstraint(f"kind IN ({_KINDS_SQL})", name="kind"),
         CheckConstraint("version >= 1", name="version"),
         # World Mercator, as for merchants (geo.merchants.models): nearest-first by index.
-        Index("ix_service_points_mercator", MERCATOR_LOCATION, postgresql_using="gist"),
+        Index("ix_service_points_xy", text(MERCATOR_XY), postgresql_using="spgist"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,6 @@ import strawberry
 from api.context import Info
 from api.types.common import Point
 from geo.coords import CoordSystem, LonLat
-from geo.merchants.hours import format_hours, from_json
 from geo.merchants.models import MerchantStatus
 from geo.merchants.phones import tel_uri
 from geo.merchants.queries import MerchantRow
@@ -82,10 +81,6 @@ KIND_TYPES = {
 }
 
 
-def _hours_text(hours_json: str | None) -> str | None:
-    return None if hours_json is None else format_hours(from_json(hours_json))
-
-
 def _tel(phone: str | None) -> str | None:
     return None if phone is None else tel_uri(phone)
 
@@ -93,7 +88,7 @@ def _tel(phone: str | None) -> str | None:
 @strawberry.type(description="A shop or business of the service circle.")
 class Merchant:
     grid_id: strawberry.Private[int | None]
-    hours_json: strawberry.Private[str | None]
+    hours_text: strawberry.Private[str | None]
     id: strawberry.ID
     name: str
     category: MerchantCategory
@@ -112,7 +107,7 @@ class Merchant:
     def from_row(cls, r: MerchantRow, system: CoordSystem) -> Merchant:
         return cls(
             grid_id=r.grid_id,
-            hours_json=r.hours_json,
+            hours_text=r.hours_text,
             id=strawberry.ID(str(r.id)),
             name=r.name,
             category=CATEGORY_TYPES[r.category],
@@ -134,7 +129,7 @@ class Merchant:
         description="Weekly hours, Asia/Shanghai: 'Mo-Fr 07:00-22:00; Sa 08:00-02:00'."
     )
     def opening_hours(self) -> str | None:
-        return _hours_text(self.hours_json)
+        return self.hours_text
 
     @strawberry.field(description="The micro-grid covering the merchant (null outside coverage).")
     async def grid(self, info: Info) -> GridRef | None:
@@ -144,7 +139,7 @@ class Merchant:
 @strawberry.type(description="A community service of the circle: service station, clinic, ...")
 class ServicePoint:
     grid_id: strawberry.Private[int | None]
-    hours_json: strawberry.Private[str | None]
+    hours_text: strawberry.Private[str | None]
     id: strawberry.ID
     kind: ServicePointKindInfo
     name: str
@@ -159,7 +154,7 @@ class ServicePoint:
     def from_row(cls, r: ServicePointRow, system: CoordSystem) -> ServicePoint:
         return cls(
             grid_id=r.grid_id,
-            hours_json=r.hours_json,
+            hours_text=r.hours_text,
             id=strawberry.ID(str(r.id)),
             kind=KIND_TYPES[r.kind],
             name=r.name,
@@ -177,7 +172,7 @@ class ServicePoint:
 
     @strawberry.field(description="Weekly hours, Asia/Shanghai, OpenStreetMap form.")
     def opening_hours(self) -> str | None:
-        return _hours_text(self.hours_json)
+        return self.hours_text
 
     @strawberry.field(description="The micro-grid covering it (null outside coverage).")
     async def grid(self, info: Info) -> GridRef | None:

@@ -166,7 +166,7 @@ _SERVICE_POINTS_NEAR = text(
     WITH near AS (
         SELECT id, kind, name, phone, address,
                ST_X(location) AS longitude, ST_Y(location) AS latitude,
-               opening_hours #>> '{{}}' AS hours_json, outside_coverage, grid_id, version,
+               hours_text, outside_coverage, grid_id, version,
                updated_at,
                ST_Distance(location::geography,
                            ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m

@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from geo.coords import LonLat
 from geo.grids.queries import Covered, route_point
 from geo.merchants.errors import InvalidField
-from geo.merchants.hours import OpeningHours, minutes_of_week_ranges, parse_hours, to_json
+from geo.merchants.hours import (
+    OpeningHours,
+    format_hours,
+    minutes_of_week_ranges,
+    parse_hours,
+    to_json,
+)
 from geo.merchants.models import MerchantStatus
 from geo.merchants.nearest import point_sql
 from geo.merchants.phones import normalize_phone
@@ -85,12 +91,17 @@ def clean_hours(value: str | OpeningHours | None) -> OpeningHours | None:
     return parse_hours(value) if value.strip() else None
 
 
-def hours_columns(hours: OpeningHours | None) -> tuple[list[dict[str, Any]] | None, Any]:
-    """``(opening_hours, open_minutes)`` column values; both None when hours are unknown."""
+def hours_columns(hours: OpeningHours | None) -> dict[str, Any]:
+    """Values of the columns ``opening_hours``, ``hours_text`` and ``open_minutes``; all
+    None when hours are unknown."""
     if hours is None:
-        return None, None
+        return {"opening_hours": None, "hours_text": None, "open_minutes": None}
     ranges = minutes_of_week_ranges(hours)
-    return to_json(hours), [Range(start, end, bounds="[)") for start, end in ranges]
+    return {
+        "opening_hours": to_json(hours),
+        "hours_text": format_hours(hours),
+        "open_minutes": [Range(start, end, bounds="[)") for start, end in ranges],
+    }
 
 
 async def placement(session: AsyncSession, location: LonLat) -> dict[str, Any]:

@@ -23,7 +23,12 @@ Index choices (measured on 1,000,000 points on this 2-core machine)
 * ``open_minutes`` is the week's opening time as minutes since Monday 00:00 Asia/Shanghai
   (``hours.minutes_of_week_ranges``), so "open at" is one ``@>`` per row, no JSON decoding.
 
-``name_grams`` and ``open_minutes`` are derived from ``name`` and ``opening_hours`` by the
+* ``hours_text`` is the hours' canonical text form (``Mo-Fr 07:00-22:00``), what the API
+  shows: lists read it instead of the JSONB, whose conversion to text took 8 µs a row,
+  0.2 ms of a 25-row nearest-first search (EXPLAIN ANALYZE, 1M merchants).
+
+``name_grams``, ``hours_text`` and ``open_minutes`` are derived from ``name`` and
+``opening_hours`` by the
 code that writes merchants (``service.py``, ``importer.py``), which is cheaper than a
 generated column: a SQL function computing the grams costs 31 µs per row in PostgreSQL,
 more than the rest of a bulk insert, while Python does it alongside (``importer.py``).
@@ -135,6 +140,8 @@ class Merchant(Base):
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
     #: ``hours.to_json`` form; NULL when the hours are unknown.
     opening_hours: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    #: ``hours.format_hours`` of the same hours (what lists show), NULL when unknown.
+    hours_text: Mapped[str | None] = mapped_column(Text)
     #: Minutes since Monday 00:00 Asia/Shanghai when open; NULL when the hours are unknown.
     open_minutes: Mapped[Any] = mapped_column(INT4MULTIRANGE, nullable=True)
     status: Mapped[str] = mapped_column(String(24), server_default=MerchantStatus.OPEN.value)

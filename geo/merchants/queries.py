@@ -32,7 +32,7 @@ from geo.coords import LonLat
 from geo.db import Executor
 from geo.grids.models import Grid
 from geo.merchants.errors import InvalidField, OutOfRange
-from geo.merchants.hours import OpeningHours, from_json, is_open_at
+from geo.merchants.hours import OpeningHours, is_open_at, parse_hours
 from geo.merchants.models import KEY_OF_CATEGORY, Merchant, MerchantStatus
 from geo.merchants.nearest import (
     MAX_PAGE,
@@ -62,9 +62,9 @@ class MerchantRow:
     address: str
     longitude: float
     latitude: float
-    #: ``hours.to_json`` form as JSON text, or None when unknown; :meth:`opening_hours`
-    #: parses it (lists rarely show hours: decoding every row's was 5 % of a nearby request).
-    hours_json: str | None
+    #: ``hours.format_hours`` form (``Mo-Fr 07:00-22:00``), or None when unknown;
+    #: :meth:`opening_hours` parses it when asked (lists show it as it is).
+    hours_text: str | None
     status: str
     verified: bool
     outside_coverage: bool
@@ -77,7 +77,7 @@ class MerchantRow:
         return LonLat(self.longitude, self.latitude)
 
     def opening_hours(self) -> OpeningHours | None:
-        return None if self.hours_json is None else from_json(self.hours_json)
+        return None if self.hours_text is None else parse_hours(self.hours_text)
 
     def is_open_at(self, when: datetime) -> bool:
         """True if trading (status OPEN) and inside its opening hours at ``when`` (aware)."""
@@ -104,11 +104,6 @@ class Page(Generic[T]):
     has_next_page: bool
 
 
-def json_text(column: Any) -> ColumnElement[str]:
-    """A JSONB column as its JSON text, SQL NULL for JSON null (``column #>> '{}'``)."""
-    return column.op("#>>", return_type=Text)(literal_column("'{}'"))
-
-
 #: Core table: statements built from it skip the ORM's per-execution compile step.
 MERCHANTS = Merchant.__table__
 _M = MERCHANTS.c
@@ -121,7 +116,7 @@ MERCHANT_COLUMNS: tuple[ColumnElement[Any], ...] = (
     _M.address.label("address"),
     func.ST_X(_M.location).label("longitude"),
     func.ST_Y(_M.location).label("latitude"),
-    json_text(_M.opening_hours).label("hours_json"),
+    _M.hours_text.label("hours_text"),
     _M.status.label("status"),
     _M.verified.label("verified"),
     _M.outside_coverage.label("outside_coverage"),

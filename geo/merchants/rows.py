@@ -30,7 +30,7 @@ from geo.merchants.fields import (
     clean_status,
     clean_verified,
 )
-from geo.merchants.hours import minutes_of_week_ranges, to_json
+from geo.merchants.hours import format_hours, minutes_of_week_ranges, to_json
 from geo.merchants.taxonomy import get_category
 from geo.merchants.text import name_grams
 from geo.service_points.kinds import get_kind
@@ -106,7 +106,8 @@ class Schedules:
 
     def __init__(self) -> None:
         self._numbers: dict[str, int | None] = {}
-        self.rows: list[tuple[int, str, str]] = []  # (number, JSON, multirange literal)
+        #: (number, JSON, canonical text, multirange literal)
+        self.rows: list[tuple[int, str, str, str]] = []
 
     def number(self, text: str) -> int | None:
         """The schedule's number, None for blank (unknown) hours; raises InvalidOpeningHours."""
@@ -119,7 +120,9 @@ class Schedules:
         if hours is not None:
             number = len(self.rows) + 1
             ranges = ",".join(f"[{a},{b})" for a, b in minutes_of_week_ranges(hours))
-            self.rows.append((number, json.dumps(to_json(hours)), "{" + ranges + "}"))
+            self.rows.append(
+                (number, json.dumps(to_json(hours)), format_hours(hours), "{" + ranges + "}")
+            )
         self._numbers[text] = number
         return number
 

@@ -54,7 +54,12 @@ async def create_staging(connection: AsyncConnection[Any], layout: StagingLayout
     )
     for name, body in (
         (layout.rows, sql.SQL("{}, {}").format(columns, point)),
-        (layout.hours, sql.SQL("schedule int4, opening_hours jsonb, open_minutes int4multirange")),
+        (
+            layout.hours,
+            sql.SQL(
+                "schedule int4, opening_hours jsonb, hours_text text, open_minutes int4multirange"
+            ),
+        ),
     ):
         await connection.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(name))
         await connection.execute(
@@ -136,8 +141,10 @@ _INSERT = sql.SQL(
         ORDER BY p.row, g.code
     ), inserted AS (
         INSERT INTO {table}
-            ({columns}, opening_hours, open_minutes, location, grid_id, outside_coverage)
-        SELECT {copied}, h.opening_hours, h.open_minutes, s.geom, p.grid_id, p.grid_id IS NULL
+            ({columns}, opening_hours, hours_text, open_minutes, location, grid_id,
+             outside_coverage)
+        SELECT {copied}, h.opening_hours, h.hours_text, h.open_minutes, s.geom, p.grid_id,
+               p.grid_id IS NULL
         FROM {staging} s
         LEFT JOIN {hours} h ON h.schedule = s.schedule
         LEFT JOIN micro m ON m.row = s.row

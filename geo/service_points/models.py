@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     func,
     text,
 )
@@ -50,6 +51,8 @@ class ServicePoint(Base):
     address: Mapped[str] = mapped_column(String(300), server_default="")
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
     opening_hours: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    #: ``hours.format_hours`` of the same hours, NULL when unknown (as on merchants).
+    hours_text: Mapped[str | None] = mapped_column(Text)
     open_minutes: Mapped[Any] = mapped_column(INT4MULTIRANGE, nullable=True)
     outside_coverage: Mapped[bool] = mapped_column(Boolean, server_default="false")
     grid_id: Mapped[int | None] = mapped_column(

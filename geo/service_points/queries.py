@@ -30,13 +30,12 @@ from geo.coords import LonLat
 from geo.db import Executor
 from geo.grids.models import Grid
 from geo.merchants.errors import OutOfRange
-from geo.merchants.hours import OpeningHours, from_json, is_open_at
+from geo.merchants.hours import OpeningHours, is_open_at, parse_hours
 from geo.merchants.nearest import MAX_PAGE, candidates, check_search, minute_of_week, nearest
 from geo.merchants.queries import (
     Nearby,
     Page,
     any_of,
-    json_text,
     name_conditions,
     open_condition,
     text_params,
@@ -56,7 +55,7 @@ class ServicePointRow:
     address: str
     longitude: float
     latitude: float
-    hours_json: str | None  # JSON text, as MerchantRow's
+    hours_text: str | None  # canonical text form, as MerchantRow's
     outside_coverage: bool
     grid_id: int | None
     version: int
@@ -67,7 +66,7 @@ class ServicePointRow:
         return LonLat(self.longitude, self.latitude)
 
     def opening_hours(self) -> OpeningHours | None:
-        return None if self.hours_json is None else from_json(self.hours_json)
+        return None if self.hours_text is None else parse_hours(self.hours_text)
 
     def is_open_at(self, when: datetime) -> bool:
         hours = self.opening_hours()
@@ -85,7 +84,7 @@ SERVICE_POINT_COLUMNS: tuple[ColumnElement[Any], ...] = (
     _S.address.label("address"),
     func.ST_X(_S.location).label("longitude"),
     func.ST_Y(_S.location).label("latitude"),
-    json_text(_S.opening_hours).label("hours_json"),
+    _S.hours_text.label("hours_text"),
     _S.outside_coverage.label("outside_coverage"),
     _S.grid_id.label("grid_id"),
     _S.version.label("version"),

@@ -98,5 +98,5 @@ def _fields(**given: Any) -> dict[str, Any]:
     if not isinstance(address := given["address"], Unset):
         values["address"] = clean_address(address)
     if not isinstance(hours := given["hours"], Unset):
-        values["opening_hours"], values["open_minutes"] = hours_columns(clean_hours(hours))
+        values |= hours_columns(clean_hours(hours))
     return values

@@ -103,7 +103,9 @@ async def test_skip_bad_writes_the_good_rows_and_returns_the_bad_ones(db: AsyncS
     assert {s.grid_id for s in shops} == {ids["D111E"], ids["D111B"]}
     first, second = shops
     assert first.opening_hours == to_json(parse_hours("Mo-Su 07:00-23:00"))
+    assert first.hours_text == "Mo-Su 07:00-23:00"  # what lists read, stored as the file says
     assert second.opening_hours is None and second.open_minutes is None  # unknown hours
+    assert second.hours_text is None
     assert first.name_grams == ["便利", "利店", "好邻", "居便", "邻居"]
 
 

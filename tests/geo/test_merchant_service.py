@@ -52,6 +52,7 @@ async def test_create_normalises_and_stores_every_field(db: AsyncSession) -> Non
     assert shop.grid_id == ids["D111E"] and not shop.outside_coverage
     hours = shop.opening_hours()
     assert hours is not None and len(hours.intervals) == 7
+    assert shop.hours_text == "Mo-Fr 07:00-23:00; Sa,Su 08:00-02:00"  # canonical form, stored
     stored = await db.scalar(select(Merchant.open_minutes).where(Merchant.id == shop.id))
     ranges = [(r.lower, r.upper) for r in stored]
     assert ranges[-1] == (8640 + 480, 10080)  # Sunday 08:00 to the end of the week ...

@@ -12,9 +12,10 @@ from pyproj import Geod, Transformer
 
 from geo.coords import LonLat
 from geo.merchants.nearest import MAX_RADIUS_M, window
+from geo.merchants.planar import mercator_xy
 
 GEOD = Geod(ellps="WGS84")
-#: The absolute slack nearest.py allows: coordinates of 10⁷ m leave distances good to 10⁻⁹ m.
+#: The absolute slack nearest.py allows (10⁻⁵ m) covers this and the centre projected in Python.
 SLACK_M = 1e-6
 TO_MERCATOR = Transformer.from_crs("EPSG:4326", "EPSG:3395", always_xy=True)
 
@@ -64,3 +65,13 @@ def test_a_point_of_the_square_is_no_farther_than_its_mercator_distance_allows(
     other = LonLat(lon, lat2)
     d = GEOD.inv(centre.lon, centre.lat, other.lon, other.lat)[2]
     assert d * box.k_min - SLACK_M <= mercator_m(centre, other)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lon=st.floats(-180, 180), lat=st.floats(-85, 85))
+def test_the_search_centre_is_projected_as_proj_projects_the_rows(lon: float, lat: float) -> None:
+    # Rows are projected by PostGIS (PROJ), the centre by planar.mercator_xy: the bounds
+    # allow 10⁻⁵ m between the two.
+    x, y = mercator_xy(LonLat(lon, lat))
+    px, py = TO_MERCATOR.transform(lon, lat)
+    assert math.hypot(x - px, y - py) <= 1e-6

@@ -38,3 +38,30 @@ def test_upgrade_downgrade_round_trip(scratch_url: str) -> None:
 def test_models_match_migrations(database_url: str) -> None:
     # Raises when autogenerate would find a difference between the models and the schema.
     command.check(dbadmin.alembic_config(database_url))
+
+
+def test_hours_text_is_filled_from_the_stored_hours(scratch_url: str) -> None:
+    # 0009 derives hours_text from the JSONB hours rows already had, once per schedule.
+    dbadmin.upgrade(scratch_url, "0008")
+    week = (
+        '[{"day": 0, "open": "07:00", "close": "22:00"}, '
+        '{"day": 1, "open": "07:00", "close": "22:00"}, '
+        '{"day": 2, "open": "07:00", "close": "22:00"}, '
+        '{"day": 5, "open": "20:00", "close": "26:00"}]'
+    )
+    with psycopg.connect(scratch_url) as conn:
+        for name, hours in (("早餐店", week), ("药店", week), ("书店", None)):
+            conn.execute(
+                "INSERT INTO merchants (name, category, location, opening_hours)"
+                " VALUES (%s, 'pharmacy', ST_SetSRID(ST_MakePoint(113.6, 34.7), 4326), %s)",
+                (name, hours),
+            )
+    dbadmin.upgrade(scratch_url)
+    with psycopg.connect(scratch_url) as conn:
+        found = dict(conn.execute("SELECT name, hours_text FROM merchants").fetchall())
+    # Written out by hand: Monday to Wednesday alike, Saturday past midnight.
+    assert found == {
+        "早餐店": "Mo-We 07:00-22:00; Sa 20:00-02:00",
+        "药店": found["早餐店"],
+        "书店": None,
+    }

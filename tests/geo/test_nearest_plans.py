@@ -1,0 +1,133 @@
+"""The nearest-first statements reach their indexes, in custom and in cached generic plans.
+
+The index keys are expressions (geo/merchants/planar.py); a statement that spells its key
+differently by so much as a cast would fall back to reading every row in the circle and
+sorting it, and still answer correctly. Only the plan shows it. Sequential and bitmap scans
+are switched off so that the plan on a near-empty test table shows which index the
+statement *can* use; a statement that cannot use it still plans (on a sequential scan), and
+the assertion names what it found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from geo.coords import LonLat
+from geo.merchants.circle import grid_service_coverage, service_circle
+from geo.merchants.queries import nearby_merchants
+from geo.service_points.queries import nearby_service_points
+from tests.geo.test_merchant_builders import ORIGIN, with_tiny_district
+
+pytestmark = pytest.mark.anyio
+
+NEAR = LonLat(ORIGIN.lon + 0.0005, ORIGIN.lat + 0.0005)
+
+
+class Sent:
+    """Statements (SQL, parameters) a session sends while recording."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.engine = db.bind.sync_engine  # type: ignore[union-attr]
+        self.statements: list[tuple[str, Any]] = []
+
+    def _record(self, conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        self.statements.append((statement, params))
+
+    def __enter__(self) -> Sent:
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def matching(self, word: str) -> Iterator[tuple[str, Any]]:
+        return ((s, p) for s, p in self.statements if word in s)
+
+
+async def plan_of(db: AsyncSession, statement: str, params: Any) -> str:
+    connection = await db.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert isinstance(raw, psycopg.AsyncConnection)
+    async with raw.cursor() as cursor:
+        await cursor.execute("SET LOCAL enable_seqscan = off")
+        await cursor.execute("SET LOCAL enable_bitmapscan = off")
+        await cursor.execute("EXPLAIN " + statement, params)
+        return "\n".join(line for (line,) in await cursor.fetchall())
+
+
+async def test_searches_without_a_category_scan_the_plain_index(db: AsyncSession) -> None:
+    await with_tiny_district(db)
+    with Sent(db) as sent:
+        await nearby_merchants(db, NEAR, radius_m=500, limit=5)
+        await nearby_merchants(db, NEAR, radius_m=500, limit=5, after=(10.0, 3))
+        await nearby_service_points(db, NEAR, radius_m=500, limit=5)
+    statements = list(sent.matching("<->"))
+    assert len(statements) == 3
+    for statement, params in statements:
+        plan = await plan_of(db, statement, params)
+        table = "service_points" if "FROM service_points" in statement else "merchants"
+        assert f"Index Scan using ix_{table}_xy" in plan, plan
+        assert "Order By" in plan, plan  # nearest first from the index, no sort
+
+
+async def test_searches_by_category_scan_the_banded_index(db: AsyncSession) -> None:
+    await with_tiny_district(db)
+    with Sent(db) as sent:
+        await nearby_merchants(db, NEAR, radius_m=500, limit=5, categories=["pharmacy"])
+        await service_circle(db, NEAR)
+    statements = [s for s in sent.matching("<->") if "unnest" in s[0]]
+    assert len(statements) == 2
+    for statement, params in statements:
+        plan = await plan_of(db, statement, params)
+        assert "Index Scan using ix_merchants_category_xy" in plan, plan
+        assert "Order By" in plan, plan
+
+
+async def test_circle_counts_and_grid_coverage_probe_the_indexes(db: AsyncSession) -> None:
+    ids = await with_tiny_district(db)
+    with Sent(db) as sent:
+        await service_circle(db, NEAR)
+        await grid_service_coverage(db, ids["D111E"], spacing_m=100)
+    count = next(s for s in sent.statements if "count(" in s[0] and "GROUP BY" in s[0])
+    assert "Index Scan using ix_merchants_xy" in await plan_of(db, *count)
+    points = next(sent.matching("FROM service_points"))
+    assert "Index Scan using ix_service_points_xy" in await plan_of(db, *points)
+    coverage = next(sent.matching("samples"))
+    assert "Index Scan using ix_merchants_category_xy" in await plan_of(db, *coverage)
+
+
+async def test_a_cached_generic_plan_keeps_the_category_index(db: AsyncSession) -> None:
+    # psycopg prepares a statement after five runs, and PostgreSQL may then cache a plan
+    # made without the parameters' values.
+    await with_tiny_district(db)
+    with Sent(db) as sent:
+        await nearby_merchants(db, NEAR, radius_m=500, limit=5, categories=["pharmacy"])
+    statement, params = next(sent.matching("<->"))
+    connection = await db.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert isinstance(raw, psycopg.AsyncConnection)
+    async with raw.cursor() as cursor:
+        await cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        await cursor.execute("SET LOCAL enable_seqscan = off")
+        await cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for _ in range(3):
+            await cursor.execute(statement, params, prepare=True)
+        await cursor.execute(
+            "SELECT name, generic_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%<->%' AND generic_plans > 0"
+        )
+        name, _ = (await cursor.fetchall())[-1]
+        await cursor.execute(
+            "SELECT parameter_types FROM pg_prepared_statements WHERE name = %s", (name,)
+        )
+        (types,) = await cursor.fetchone()  # type: ignore[misc]
+        args = ", ".join("NULL" for _ in types)  # a generic plan does not look at them
+        await cursor.execute(f'EXPLAIN EXECUTE "{name}"({args})')
+        plan = "\n".join(line for (line,) in await cursor.fetchall())
+    assert "Index Scan using ix_merchants_category_xy" in plan, plan

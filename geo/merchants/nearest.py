@@ -205,6 +205,7 @@ def candidates(
     *,
     where: Sequence[ColumnElement[bool]] = (),
     stream_column: Any = None,
+    one_stream: bool = False,
     keyset: bool = False,
 ) -> Select[Any]:
     """The first ``:n`` rows of each stream in index order, with their geodesic distance.
@@ -213,7 +214,9 @@ def candidates(
     ``planar.MERCATOR_XY``; ``columns`` must include ``id``. With ``stream_column`` (the
     merchants' ``category_key``, whose banded index is ``planar.CATEGORY_BANDED_XY``), one
     stream per value in the ``:streams`` array (a LATERAL index scan each, in the value's
-    band, whose centre x comes in ``:xs``); without, one stream. All candidates come back:
+    band, whose centre x comes in ``:xs``); with ``one_stream`` too, the one value in
+    ``:band``, without the LATERAL join (0.1 ms less, for the common search of one
+    category); without ``stream_column``, one stream of every row. All candidates come back:
     ranking the few extra rows in Python costs less than a CTE that would rank them in
     PostgreSQL (measured: +0.1 ms planning, +0.1 ms execution).
     """
@@ -224,6 +227,8 @@ def candidates(
     n = bindparam("n", type_=Integer)
     if stream_column is None:
         key, cx = planar.xy(location), bindparam("cx", type_=Float)
+    elif one_stream:
+        key, cx = planar.banded_xy(location, stream_column), bindparam("bx", type_=Float)
     else:
         streams = (
             func.unnest(
@@ -239,15 +244,17 @@ def candidates(
     # No ``measured <= reach`` filter: the rows of the square's corners come after every
     # row within reach in index order, so they cannot hide one.
     conditions = [planar.inside(key, planar.square(cx, cy, reach)), *where]
-    if stream_column is not None:
-        conditions.append(stream_column == streams.c.key)  # the band says so; kept as a guard
+    if one_stream:
+        conditions.append(stream_column == bindparam("band"))  # the band says so; a guard
+    elif stream_column is not None:
+        conditions.append(stream_column == streams.c.key)  # likewise
     if keyset:
         conditions += [
             measured >= bindparam("after_planar", type_=Float),  # surely before the cursor
             tuple_(geodesic_m(location, _POINT), table.c.id)
             > tuple_(bindparam("after_m", type_=Float), bindparam("after_id", type_=Integer)),
         ]
-    if stream_column is None:
+    if stream_column is None or one_stream:
         stmt = select(*picked, literal(0).label("stream")).where(*conditions)
         return stmt.order_by(measured).limit(n)
     inner = select(*picked).where(*conditions).order_by(measured).limit(n).lateral()
@@ -294,6 +301,8 @@ async def nearest(
     values = {**params, **_placed(point, box), **_keyset(after, box)}
     if "streams" in values:
         values["xs"] = _bands(values["streams"], values["cx"])
+    if "band" in values:
+        (values["bx"],) = _bands([values["band"]], values["cx"])
     values["n"] = math.ceil(limit * box.overfetch) + _EXTRA_ROWS
     while True:
         rows = await _rows(conn, statement, values)

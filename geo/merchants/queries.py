@@ -172,8 +172,10 @@ def open_condition(minutes_column: Any) -> ColumnElement[bool]:
 
 @lru_cache(maxsize=128)
 def _nearby_statement(
-    streamed: bool, filtered: bool, grams: bool, text: bool, open_at: bool, keyset: bool
+    streams: int, filtered: bool, grams: bool, text: bool, open_at: bool, keyset: bool
 ) -> Select[Any]:
+    """``streams``: 0 for one stream of every category, 1 for one category's band (``:band``),
+    2 for a LATERAL stream per category in ``:streams``."""
     where = [_M.status != bindparam("closed")]
     if filtered:
         where.append(_M.category_key == func.any(bindparam("keys", type_=ARRAY(SmallInteger))))
@@ -181,9 +183,13 @@ def _nearby_statement(
         where += name_conditions(_M.name, _M.name_grams if grams else None)
     if open_at:
         where += [_M.status == bindparam("open"), open_condition(_M.open_minutes)]
-    stream = _M.category_key if streamed else None
     found = candidates(
-        MERCHANTS, MERCHANT_COLUMNS, where=where, stream_column=stream, keyset=keyset
+        MERCHANTS,
+        MERCHANT_COLUMNS,
+        where=where,
+        stream_column=_M.category_key if streams else None,
+        one_stream=streams == 1,
+        keyset=keyset,
     )
     return found
 
@@ -211,12 +217,15 @@ async def nearby_merchants(
     check_search(radius_m, limit, after)
     params: dict[str, Any] = {"closed": MerchantStatus.CLOSED.value, **text_params(text)}
     keys = category_keys(categories) if categories else []
-    streamed = 0 < len(keys) <= MAX_CATEGORY_STREAMS
-    params["streams" if streamed else "keys"] = keys
+    streams = len(keys) if len(keys) <= MAX_CATEGORY_STREAMS else 0
+    if streams == 1:
+        params["band"] = keys[0]
+    else:
+        params["streams" if streams else "keys"] = keys
     if open_at is not None:
         params |= {"open": MerchantStatus.OPEN.value, "minute": minute_of_week(open_at)}
     statement = _nearby_statement(
-        streamed,
+        streams if streams < 2 else 2,  # one statement for 2-4 streams
         len(keys) > MAX_CATEGORY_STREAMS,
         "grams" in params,
         "text" in params,

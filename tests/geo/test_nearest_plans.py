@@ -50,11 +50,15 @@ class Sent:
         return ((s, p) for s, p in self.statements if word in s)
 
 
-async def plan_of(db: AsyncSession, statement: str, params: Any) -> str:
-    connection = await db.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
+async def driver(db: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under the session, inside the test's transaction."""
+    raw = (await (await db.connection()).get_raw_connection()).driver_connection
     assert isinstance(raw, psycopg.AsyncConnection)
-    async with raw.cursor() as cursor:
+    return raw
+
+
+async def plan_of(db: AsyncSession, statement: str, params: Any) -> str:
+    async with (await driver(db)).cursor() as cursor:
         await cursor.execute("SET LOCAL enable_seqscan = off")
         await cursor.execute("SET LOCAL enable_bitmapscan = off")
         await cursor.execute("EXPLAIN " + statement, params)
@@ -110,10 +114,7 @@ async def test_a_cached_generic_plan_keeps_the_category_index(db: AsyncSession) 
     with Sent(db) as sent:
         await nearby_merchants(db, NEAR, radius_m=500, limit=5, categories=["pharmacy"])
     statement, params = next(sent.matching("<->"))
-    connection = await db.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    assert isinstance(raw, psycopg.AsyncConnection)
-    async with raw.cursor() as cursor:
+    async with (await driver(db)).cursor() as cursor:
         await cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         await cursor.execute("SET LOCAL enable_seqscan = off")
         await cursor.execute("SET LOCAL enable_bitmapscan = off")

@@ -3,15 +3,10 @@ through the grid levels, and what a page of 100 cases costs in SQL statements.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from geo.cases.synth import SEED_CLOSED, SEED_RECEIVED
 from geo.grids.synth import synth_district
@@ -90,31 +85,6 @@ async def test_grid_case_stats_within_and_outside_the_callers_grids(
     assert anonymous["__typename"] == "AuthenticationRequiredError"
 
 
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    """Statements sent through SQLAlchemy and through the psycopg read pool (each once)."""
-    sent: list[str] = []
-    original = psycopg.AsyncCursor.execute
-
-    async def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(str(query))
-        return await original(self, query, *args, **kwargs)
-
-    via_engine: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        via_engine.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    psycopg.AsyncCursor.execute = execute  # type: ignore[method-assign]
-    try:
-        yield sent
-    finally:
-        psycopg.AsyncCursor.execute = original  # type: ignore[method-assign]
-        event.remove(Engine, "before_cursor_execute", record)
-    assert len(via_engine) <= len(sent)
-
-
 PAGE = """{ cases(first: 100) { ... on CaseConnection { edges { node {
   id number status overdue deadline version reporterContact allowedActions
   grid { code level ancestors { code level } parent { code } }
@@ -124,11 +94,11 @@ PAGE = """{ cases(first: 100) { ... on CaseConnection { edges { node {
 
 
 async def test_a_page_of_100_cases_with_grids_ancestors_and_last_events_costs_5_statements(
-    year_client: httpx.AsyncClient, year_tokens: dict[str, str]
+    year_client: httpx.AsyncClient, year_tokens: dict[str, str], statements: Any
 ) -> None:
     token = year_tokens["district_agent"]
     await gql(year_client, "{ viewer { name } }", token)  # the token's first use is recorded
-    with counted() as sent:
+    with statements() as sent:
         page = (await gql(year_client, PAGE, token))["cases"]
     nodes = [e["node"] for e in page["edges"]]
     assert len(nodes) == 100 and page["pageInfo"]["hasNextPage"]

@@ -19,17 +19,19 @@ tests/api/test_execution.py holds both executors to the same answers.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import strawberry
 from graphql import (
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     Undefined,
+    get_nullable_type,
     is_leaf_type,
 )
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
@@ -37,6 +39,10 @@ from graphql.pyutils import Path, gather_with_cancel
 from graphql.pyutils import is_awaitable as core_is_awaitable
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from api.shapes import NotPlain, Shape, ShapeCache, complete
+
+#: What a fast path answers when the field must take graphql-core's own path after all.
+NOT_PLAIN: Any = object()
 #: Types whose values are never awaitable: most values an executor checks are these.
 _PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
 
@@ -48,12 +54,16 @@ def is_awaitable(value: Any) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class PlainField:
-    """A field read from an attribute: a leaf (coerced) or an object (its selection run)."""
+    """A field read from an attribute: a leaf (coerced), an object (its selection run) or a
+    list of objects (each one's selection run)."""
 
     attribute: str
     return_type: GraphQLOutputType
     leaf: GraphQLLeafType | None
     object_type: GraphQLObjectType | None
+    #: For a list of objects: the list's item type (maybe non-null) and its object type.
+    item_type: GraphQLOutputType | None = None
+    item_object: GraphQLObjectType | None = None
 
 
 PlainFields = dict[tuple[str, str], PlainField]
@@ -80,21 +90,48 @@ def plain_fields(schema: strawberry.Schema) -> PlainFields:
                 found[(graphql_type.name, name)] = PlainField(
                     attributes[name], field.type, inner, None
                 )
-            elif isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
+            elif _plain_object_type(inner):
                 found[(graphql_type.name, name)] = PlainField(
                     attributes[name], field.type, None, inner
                 )
+            elif isinstance(inner, GraphQLList) and _plain_object_type(
+                get_nullable_type(inner.of_type)
+            ):
+                found[(graphql_type.name, name)] = PlainField(
+                    attributes[name],
+                    field.type,
+                    None,
+                    None,
+                    item_type=inner.of_type,
+                    item_object=get_nullable_type(inner.of_type),
+                )
     return found
+
+
+def _plain_object_type(graphql_type: Any) -> bool:
+    return isinstance(graphql_type, GraphQLObjectType) and graphql_type.is_type_of is None
 
 
 class LeanExecutor(IncrementalExecutor):
     """The default executor, reading plain fields directly (see the module docstring)."""
 
     plain: ClassVar[PlainFields] = {}
+    shapes: ClassVar[ShapeCache] = ShapeCache()
 
     @classmethod
     def for_schema(cls, schema: strawberry.Schema) -> type[LeanExecutor]:
-        return type("LeanExecutor", (cls,), {"plain": plain_fields(schema)})
+        attributes = {"plain": plain_fields(schema), "shapes": ShapeCache()}
+        return type("LeanExecutor", (cls,), attributes)
+
+    def _shape(self, object_type: GraphQLObjectType, field_details_list: Any) -> Shape | None:
+        """The compiled selection (api.shapes), or None when it must not or cannot be."""
+        if self.middleware_manager is not None:
+            return None
+        if not self.shapes.static(self.operation, self.fragments):
+            return None
+        return self.shapes.shape(
+            object_type, field_details_list, self.collect_subfields, self.plain
+        )
 
     def execute_fields(  # graphql-core 3.3's execute_fields, with the fast path added
         self,
@@ -128,7 +165,19 @@ class LeanExecutor(IncrementalExecutor):
                     result = self._plain_object(
                         plain, field_details_list, field_path, value, position_context
                     )
+                elif (
+                    value is not None
+                    and plain is not None
+                    and plain.item_object is not None
+                    and position_context is None  # no @defer in progress
+                    and type(value) in (list, tuple)
+                    and not node.directives  # no @stream
+                    and None not in value
+                ):
+                    result = self._plain_list(plain, field_details_list, field_path, value)
                 else:
+                    result = NOT_PLAIN
+                if result is NOT_PLAIN:
                     result = self.execute_field(
                         parent_type, source_value, field_details_list, field_path, position_context
                     )
@@ -165,6 +214,12 @@ class LeanExecutor(IncrementalExecutor):
         """What execute_field does for an object read from an attribute, minus the detours:
         its selection executed, errors located and propagated as graphql-core does."""
         assert plain.object_type is not None
+        shape = self._shape(plain.object_type, field_details_list)
+        if shape is not None:
+            try:
+                return complete(shape, value)
+            except NotPlain:
+                pass
         try:
             completed = self.collect_and_execute_subfields(
                 plain.object_type, field_details_list, path, value, position_context
@@ -175,6 +230,80 @@ class LeanExecutor(IncrementalExecutor):
         if not self.is_awaitable(completed):
             return completed
         return self._await_object(plain, field_details_list, path, completed)
+
+    def _plain_list(
+        self, plain: PlainField, field_details_list: Any, path: Path, items: Sequence[Any]
+    ) -> Any:
+        """What execute_field and complete_iterable_value do for a list of objects read from
+        an attribute: the selection is collected once for the list and executed for each
+        item; errors are located and propagated per item, then per list, as graphql-core
+        does. Returns NOT_PLAIN for a selection with @defer (graphql-core's path then)."""
+        assert plain.item_object is not None and plain.item_type is not None
+        completed: list[Any] = []
+        awaitable: list[int] = []
+        try:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                plain.item_object, field_details_list
+            )
+            if new_defer_usages:
+                return NOT_PLAIN
+            shape = self._shape(plain.item_object, field_details_list)
+            for index, item in enumerate(items):
+                if shape is not None:
+                    try:
+                        completed.append(complete(shape, item))
+                        continue
+                    except NotPlain:
+                        pass
+                item_path = path.add_key(index, None)
+                try:
+                    result = self.execute_fields(
+                        plain.item_object, item, item_path, grouped_field_set, None
+                    )
+                except Exception as raw_error:
+                    self.handle_field_error(
+                        raw_error, plain.item_type, field_details_list, item_path
+                    )
+                    result = None
+                if self.is_awaitable(result):
+                    result = self._await_item(plain, field_details_list, item_path, result)
+                    awaitable.append(index)
+                completed.append(result)
+        except Exception as raw_error:
+            if awaitable:
+                self.settle_in_background([completed[i] for i in awaitable])
+            self.handle_field_error(raw_error, plain.return_type, field_details_list, path)
+            return None
+        if not awaitable:
+            return completed
+        return self._await_list(plain, field_details_list, path, completed, awaitable)
+
+    async def _await_item(
+        self, plain: PlainField, field_details_list: Any, path: Path, completed: Awaitable[Any]
+    ) -> Any:
+        assert plain.item_type is not None
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plain.item_type, field_details_list, path)
+            return None
+
+    async def _await_list(
+        self,
+        plain: PlainField,
+        field_details_list: Any,
+        path: Path,
+        completed: list[Any],
+        awaitable: list[int],
+    ) -> Any:
+        try:
+            awaited = await gather_with_cancel(*(completed[i] for i in awaitable))
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plain.return_type, field_details_list, path)
+            return None
+        for index, value in zip(awaitable, awaited, strict=True):
+            completed[index] = value
+        return completed
 
     async def _await_object(
         self, plain: PlainField, field_details_list: Any, path: Path, completed: Awaitable[Any]

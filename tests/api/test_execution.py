@@ -9,6 +9,7 @@ import pytest
 import strawberry
 from graphql import ExecutionResult, execute, parse
 
+from api import shapes
 from api.execution import LeanExecutor, is_awaitable, plain_fields
 from api.schema import schema as app_schema
 
@@ -47,6 +48,10 @@ class Node:
 class Wrapper:
     node: Node
     nodes: list[Node]
+    #: Lists read from attributes, with items whose selections fail.
+    broken_nodes: list[Node]
+    maybe_nodes: list[Node | None]
+    holes: list[Node | None]
 
 
 def node(**overrides: Any) -> Node:
@@ -78,17 +83,27 @@ class Query:
 
     @strawberry.field
     def wrap(self) -> Wrapper | None:
-        return Wrapper(node=node(), nodes=all_nodes()[:2])
+        return Wrapper(
+            node=node(),
+            nodes=all_nodes()[:2],
+            broken_nodes=all_nodes(),
+            maybe_nodes=all_nodes(),
+            holes=[node(), None],
+        )
 
 
 TOY = strawberry.Schema(Query)
 
 
-async def both(schema: strawberry.Schema, query: str, context: Any = None) -> tuple[Any, Any]:
+async def both(
+    schema: strawberry.Schema, query: str, context: Any = None, variables: Any = None
+) -> tuple[Any, Any]:
     document = parse(query)
     results = []
     for options in ({}, {"executor_class": LeanExecutor.for_schema(schema)}):
-        outcome = execute(schema._schema, document, context_value=context, **options)
+        outcome = execute(
+            schema._schema, document, context_value=context, variable_values=variables, **options
+        )
         result = await outcome if not isinstance(outcome, ExecutionResult) else outcome
         errors = sorted((e.formatted for e in result.errors or []), key=str)
         results.append((result.data, errors))
@@ -111,6 +126,11 @@ async def both(schema: strawberry.Schema, query: str, context: Any = None) -> tu
         "{ __typename one(index: 0) { __typename leaf { __typename } } }",
         "{ wrap { node { later { name } label } nodes { leaf { name } later { count } } } }",
         "{ wrap { node { broken { name } later { name } } } }",
+        "{ wrap { brokenNodes { label } } }",  # a non-null item fails: the list, then wrap
+        "{ wrap { brokenNodes { leaf { count } } nodes { label } } }",
+        "{ wrap { maybeNodes { label leaf { name count colour } later { name } } } }",
+        "{ wrap { maybeNodes { broken { name } } } }",  # fails once awaited
+        "{ wrap { holes { label } nodes @skip(if: false) { label } } }",
     ],
 )
 async def test_same_answers_as_graphql_core(query: str) -> None:
@@ -118,17 +138,54 @@ async def test_same_answers_as_graphql_core(query: str) -> None:
     assert lean == expected
 
 
+async def test_a_selection_that_depends_on_variables_is_not_compiled() -> None:
+    # The same document twice with different variables: a compiled selection cached from
+    # the first run would answer the second wrongly.
+    executor = LeanExecutor.for_schema(TOY)
+    document = parse(
+        "query ($x: Boolean!) { wrap { nodes { label leaf @include(if: $x) { name } } } }"
+    )
+    answers = []
+    for x in (True, False, True):
+        outcome = execute(TOY._schema, document, variable_values={"x": x}, executor_class=executor)
+        result = await outcome if not isinstance(outcome, ExecutionResult) else outcome
+        answers.append(result.data["wrap"]["nodes"][0])
+    assert answers == [{"label": "n", "leaf": {"name": "a"}}, {"label": "n"}, answers[0]]
+
+
+async def test_plain_selections_are_compiled_once_per_document(monkeypatch: Any) -> None:
+    compiled: list[str] = []
+    original = shapes.compile_shape
+
+    def counting(object_type: Any, *args: Any) -> Any:
+        compiled.append(object_type.name)
+        return original(object_type, *args)
+
+    monkeypatch.setattr(shapes, "compile_shape", counting)
+    executor = LeanExecutor.for_schema(TOY)
+    document = parse("{ wrap { nodes { label leaf { name count } } node { label } } }")
+    for _ in range(3):
+        outcome = execute(TOY._schema, document, executor_class=executor)
+        result = await outcome if not isinstance(outcome, ExecutionResult) else outcome
+        assert result.data["wrap"]["nodes"][1]["leaf"] == {"name": "a", "count": 1}
+    assert sorted(compiled) == ["Leaf", "Node", "Node"]  # nodes (with leaf), node: run 1 only
+
+
 def test_the_plain_fields_are_the_attribute_reads() -> None:
     found = plain_fields(TOY)
     assert set(found) == {
         ("Leaf", "name"), ("Leaf", "count"), ("Leaf", "ratio"), ("Leaf", "colour"),
         ("Node", "leaf"), ("Node", "maybe"), ("Node", "label"), ("Wrapper", "node"),
+        ("Wrapper", "nodes"), ("Wrapper", "brokenNodes"), ("Wrapper", "maybeNodes"),
+        ("Wrapper", "holes"),
     }  # fmt: skip
     assert found[("Node", "leaf")].object_type is not None
+    assert found[("Wrapper", "nodes")].item_object is not None
     app = plain_fields(app_schema)
     assert ("Merchant", "name") in app and ("NearbyMerchantEdge", "distanceM") in app
     assert ("Merchant", "grid") not in app, "a field with a resolver keeps it"
     assert ("Query", "nearbyMerchants") not in app
+    assert app[("NearbyMerchantConnection", "edges")].item_object is not None
 
 
 def test_is_awaitable() -> None:

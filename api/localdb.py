@@ -234,6 +234,11 @@ class Cluster:
                 "work_mem = 16MB\n"
                 "maintenance_work_mem = 256MB\n"
                 "synchronous_commit = off\n"
+                # No replicas or archive here: bulk loads into a table created or truncated
+                # in the same transaction, and index builds, then skip WAL (PostgreSQL's
+                # "Populating a Database"); geo.merchants.staging.truncate_if_empty.
+                "wal_level = minimal\n"
+                "max_wal_senders = 0\n"
                 "max_wal_size = 2GB\n"
                 "jit = off\n"
             )

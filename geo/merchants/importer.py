@@ -65,6 +65,7 @@ from geo.merchants.staging import (
     drop_staging,
     insert_chunk,
     restore_indexes,
+    truncate_if_empty,
 )
 
 
@@ -210,6 +211,8 @@ async def _import_chunks(
                 continue  # keep checking, for the full report, but write nothing more
             if first and chunk.read == CHUNK_ROWS:
                 rebuild = await drop_indexes_if_small(connection, target.layout.table, CHUNK_ROWS)
+                if rebuild is not None:
+                    await truncate_if_empty(connection, target.layout.table)
             await copy_data(connection, target.layout.hours, chunk.schedules)
             await copy_data(connection, target.layout.rows, chunk.rows)
             done, away = await insert_chunk(connection, target.layout)

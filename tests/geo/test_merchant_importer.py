@@ -185,9 +185,12 @@ async def test_chunks_and_index_rebuild_keep_the_table_whole(
     monkeypatch.setattr(importer, "CHUNK_ROWS", 10)
     await with_tiny_district(db)
     indexes = await _indexes(db)
+    empty_file = await _file_of(db)
     lines = [row(f"店{n:02d}", offset(ORIGIN, n * 10, 50 + n)) for n in range(35)]
     report = await import_csv(db, csv_text(*lines))
     assert report.imported == 35
+    loaded_file = await _file_of(db)
+    assert loaded_file != empty_file  # empty: truncated, so the load may skip WAL
     names = (await db.execute(select(Merchant.name).order_by(Merchant.id))).scalars().all()
     assert names == [f"店{n:02d}" for n in range(35)]
     assert await _indexes(db) == indexes  # dropped for the bulk load, rebuilt identically
@@ -198,6 +201,15 @@ async def test_chunks_and_index_rebuild_keep_the_table_whole(
         await import_csv(db, csv_text(*bad_late))
     assert await count(db) == 36  # the chunks written before the bad row were undone
     assert await _indexes(db) == indexes
+    assert await _file_of(db) == loaded_file  # a table with rows is never truncated
+
+
+async def _file_of(db: AsyncSession) -> int:
+    found = await db.scalar(
+        text("SELECT relfilenode FROM pg_class WHERE oid = 'merchants'::regclass")
+    )
+    assert found is not None
+    return int(found)
 
 
 async def _indexes(db: AsyncSession) -> set[tuple[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+from functools import partial
 
 from shapely import prepared
 from shapely.geometry import Point
@@ -18,6 +19,7 @@ from shapely.geometry import Point
 from api.seeding import seed
 from bench.common import (
     Server,
+    alternating,
     compiled,
     db_time_ms,
     graphql_request,
@@ -68,12 +70,17 @@ async def main(seconds: float, clients: int) -> None:
             graphql_request(server.port, QUERY, {"p": {"longitude": p.lon, "latitude": p.lat}})
             for p in sample
         ]
-        api = await http_load("HTTP GraphQL gridAt", server.port, requests, clients=clients,
-                              seconds=seconds)  # fmt: skip
+        api, raw = await alternating(
+            [
+                partial(http_load, "HTTP GraphQL gridAt", server.port, requests, clients=clients),
+                partial(
+                    sql_load, "raw SQL (psycopg pool)", plain(url), sql, params, clients=clients
+                ),
+            ],
+            seconds,
+        )
     finally:
         server.stop()
-    raw = await sql_load("raw SQL (psycopg pool)", plain(url), sql, params, clients=clients,
-                         seconds=seconds)  # fmt: skip
     print(api.line())
     print(raw.line())
     print(f"API / raw SQL throughput: {api.throughput / raw.throughput:.2f}  "

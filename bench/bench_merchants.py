@@ -22,7 +22,9 @@ Figures printed:
   concurrent clients, and of ``nearby_merchants`` itself, called with a SQLAlchemy session
   and with a connection of ``geo.db``'s read pool;
 * throughput and p50/p99 of ``nearbyMerchants`` over HTTP (GraphQL, one ``circle serve``
-  process, ``--clients`` keep-alive connections), and its ratio to the bare SQL's.
+  process, ``--clients`` keep-alive connections), and its ratio to the bare SQL's; the two
+  loads run in alternating slices (``common.alternating``), so both sample the same minutes
+  of a machine whose speed drifts.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import re
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,7 @@ from bench.bench_grids import points
 from bench.common import (
     Figures,
     Server,
+    alternating,
     graphql_request,
     http_load,
     plain,
@@ -222,9 +226,26 @@ async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
             print("  database time, plan + execute: ", summary(total))
             median, used = generic_plan(conninfo, sql, params[:200])
             print(f"  prepared, generic plan forced: median {median:.3f} ms client-side [{used}]")
-            raw = await sql_load("  bare SQL, psycopg pool", conninfo, sql, params,
-                                 clients=clients, seconds=seconds)  # fmt: skip
+            requests = nearby_requests(server.port, sample, search)
+            raw, http = await alternating(
+                [
+                    partial(
+                        sql_load, "  bare SQL, psycopg pool", conninfo, sql, params, clients=clients
+                    ),
+                    partial(
+                        http_load,
+                        "  HTTP GraphQL, 1 server process",
+                        server.port,
+                        requests,
+                        clients=clients,
+                    ),
+                ],
+                seconds,
+            )
             print(raw.line())
+            print(http.line())
+            print(f"  HTTP GraphQL / bare SQL throughput: {http.throughput / raw.throughput:.2f}"
+                  "  (alternating slices)")  # fmt: skip
             for label, opener in (
                 ("  nearby_merchants(), SA session", make_sessionmaker(engine)),
                 ("  nearby_merchants(), read pool", pool.connection),
@@ -232,11 +253,6 @@ async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
                 print(
                     (await geo_layer_load(opener, label, sample, search, clients, seconds)).line()
                 )
-            requests = nearby_requests(server.port, sample, search)
-            http = await http_load("  HTTP GraphQL, 1 server process", server.port, requests,
-                                   clients=clients, seconds=seconds)  # fmt: skip
-            print(http.line())
-            print(f"  HTTP GraphQL / bare SQL throughput: {http.throughput / raw.throughput:.2f}")
     finally:
         server.stop()
     await pool.close()

@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,6 +235,31 @@ def db_time_ms(conninfo: str, sql: str, params: Sequence[dict[str, object]]) -> 
             assert plan is not None
             out.append(float(plan[0][0]["Execution Time"]))
     return out
+
+
+def merged(parts: Sequence[Figures]) -> Figures:
+    """Slices of one load as one set of figures."""
+    latencies = [ms for part in parts for ms in part.latencies_ms]
+    requests = sum(part.requests for part in parts)
+    return Figures(parts[0].label, requests, sum(part.seconds for part in parts), latencies)
+
+
+async def alternating(
+    loads: Sequence[Callable[..., Awaitable[Figures]]], seconds: float, rounds: int = 4
+) -> list[Figures]:
+    """Runs each load (called with ``seconds=``) for ``seconds`` in all, in ``rounds``
+    alternating slices.
+
+    This machine's speed drifts by up to 40 % over minutes (the same statement measures
+    0.27 ms in one minute and 0.50 ms in the next): run one after the other, two loads
+    compared the machine's phases as much as themselves. Alternating, each samples the same
+    minutes, so their ratio means something.
+    """
+    slices: list[list[Figures]] = [[] for _ in loads]
+    for _ in range(rounds):
+        for n, load in enumerate(loads):
+            slices[n].append(await load(seconds=seconds / rounds))
+    return [merged(parts) for parts in slices]
 
 
 def summary(values: Sequence[float]) -> str:

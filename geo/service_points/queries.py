@@ -8,10 +8,10 @@ plain filters on that scan.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
@@ -44,9 +44,9 @@ from geo.service_points.kinds import get_kind
 from geo.service_points.models import ServicePoint
 
 
-@dataclass(frozen=True, slots=True)
-class ServicePointRow:
-    """A service point as lists and loaders return it (location in WGS-84 degrees)."""
+class ServicePointRow(NamedTuple):
+    """A service point as lists and loaders return it (location in WGS-84 degrees); a named
+    tuple, as MerchantRow is."""
 
     id: int
     kind: str
@@ -91,10 +91,11 @@ SERVICE_POINT_COLUMNS: tuple[ColumnElement[Any], ...] = (
     _S.updated_at.label("updated_at"),
 )
 _FIELDS = tuple(c.key for c in SERVICE_POINT_COLUMNS)
+_VALUES = itemgetter(*_FIELDS)
 
 
 def service_point_row(mapping: Any) -> ServicePointRow:
-    return ServicePointRow(*(mapping[name] for name in _FIELDS))
+    return ServicePointRow._make(_VALUES(mapping))
 
 
 def kind_codes(kinds: Sequence[str]) -> list[str]:

@@ -20,14 +20,8 @@ from api.cli_data import DataError
 from api.localdb import resolve_database_url
 from api.settings import Settings
 from geo.db import make_engine, make_sessionmaker
-from geo.merchants.importer import (
-    MERCHANTS,
-    SERVICE_POINTS,
-    ImportRejected,
-    ImportReport,
-    ImportTarget,
-    import_file,
-)
+from geo.merchants.checking import MERCHANTS, SERVICE_POINTS, ImportTarget
+from geo.merchants.importer import ImportRejected, ImportReport, import_file
 from geo.merchants.rows import RowProblem
 
 SUFFIXES = (".csv", ".geojson", ".json")

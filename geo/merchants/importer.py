@@ -10,8 +10,9 @@ Steps, all inside the caller's transaction:
    the micro-grid covering the point (``ST_Covers``, boundary included; smallest code on a
    shared edge), else the deepest grid covering it, else none (``outside_coverage``).
 
-Both steps work on chunks of :data:`CHUNK_ROWS`: a worker thread checks the next chunk
-while PostgreSQL copies and inserts the current one, so the two CPU cores stay busy.
+Both steps work on chunks of :data:`CHUNK_ROWS`: Python checks the next chunk (in a thread,
+or for a large file in a child process, ``checking.py``) while PostgreSQL copies and
+inserts the current one, so the two CPU cores stay busy.
 
 A large import into a small table (a first chunk that is full, into a table holding fewer
 rows than a chunk) follows PostgreSQL's advice for populating a database: the table's
@@ -29,37 +30,36 @@ rows take tens of seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
-import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import psycopg
 from psycopg import AsyncConnection
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.errors import DomainError
+from geo.merchants.checking import (
+    MERCHANTS,
+    Checked,
+    CheckedInProcess,
+    ImportTarget,
+    chunks,
+    file_header,
+    file_records,
+)
 from geo.merchants.rows import (
-    MERCHANT_REQUIRED,
-    SERVICE_POINT_REQUIRED,
-    BadRecord,
     Record,
     RowProblem,
-    Schedules,
-    load_geojson,
-    merchant_values,
     missing_columns,
-    read_csv,
-    read_geojson,
-    service_point_values,
 )
 from geo.merchants.staging import (
     Rebuild,
-    StagingLayout,
     copy_data,
-    copy_text,
     create_staging,
     drop_indexes_if_small,
     drop_staging,
@@ -105,42 +105,12 @@ def write_report(path: Path, problems: Iterable[RowProblem]) -> int:
     return written
 
 
-@dataclass(frozen=True, slots=True)
-class ImportTarget:
-    """A table to import into: its required columns, row checker and staging layout."""
-
-    required: tuple[str, ...]
-    check: Callable[[int, Mapping[str, Any], Schedules], tuple[Any, ...]]
-    layout: StagingLayout
-
-
-_PLACE = (("phone", "text"), ("address", "text"), ("lon", "float8"), ("lat", "float8"),
-          ("schedule", "int4"))  # fmt: skip
-MERCHANTS = ImportTarget(
-    MERCHANT_REQUIRED,
-    merchant_values,
-    StagingLayout(
-        "merchants",
-        (
-            ("row", "int4"),
-            ("name", "text"),
-            ("category", "text"),
-            *_PLACE,
-            ("status", "text"),
-            ("verified", "bool"),
-            ("name_grams", "text[]"),
-        ),
-    ),
-)
-SERVICE_POINTS = ImportTarget(
-    SERVICE_POINT_REQUIRED,
-    service_point_values,
-    StagingLayout("service_points", (("row", "int4"), ("kind", "text"), ("name", "text"), *_PLACE)),
-)
-
-#: Rows checked, copied and inserted at a time. While PostgreSQL inserts one chunk, a
-#: worker thread checks the next, so Python's parsing hides behind the index updates.
+#: Rows checked, copied and inserted at a time. While PostgreSQL inserts one chunk, Python
+#: checks the next (``checking.py``), so the parsing hides behind the inserts.
 CHUNK_ROWS: Final = 100_000
+#: Files from this size up are checked in a child process (``checking.py`` says why);
+#: smaller ones in a thread, which starts without the child's half second.
+PROCESS_BYTES: Final = 4_000_000
 
 
 async def import_file(
@@ -151,15 +121,14 @@ async def import_file(
     skip_bad: bool = False,
 ) -> ImportReport:
     """Imports a ``.csv`` or ``.geojson``/``.json`` file (UTF-8) into ``target``."""
-    if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            header, records = read_csv(stream)
-            return await import_records(
-                session, records, target=target, skip_bad=skip_bad, header=header
-            )
-    with path.open(encoding="utf-8-sig") as stream:
-        collection = load_geojson(stream)
-    return await import_records(session, read_geojson(collection), target=target, skip_bad=skip_bad)
+    if (await asyncio.to_thread(path.stat)).st_size < PROCESS_BYTES:
+        with file_records(path) as (header, records):
+            checked = Checked(chunks(records, target, CHUNK_ROWS))
+            return await _import(session, checked, target, skip_bad, header)
+    header = file_header(path)
+    return await _import(
+        session, CheckedInProcess(path, target, CHUNK_ROWS), target, skip_bad, header
+    )
 
 
 async def import_records(
@@ -175,13 +144,33 @@ async def import_records(
     ``header`` (CSV column names) is checked for the required columns first. Raises
     ImportRejected, having written nothing, when a row is bad and ``skip_bad`` is false.
     """
-    if header is not None and (missing := missing_columns(header, target.required)):
-        raise ImportRejected(missing, rows=0)
-    connection = await _driver_connection(session)
-    await create_staging(connection, target.layout)
-    # Chunks are inserted as they come; a bad row found later must undo them all.
-    await connection.execute("SAVEPOINT circle_import")
-    report = await _import_chunks(connection, _chunks(records, target), target, skip_bad)
+    checked = Checked(chunks(records, target, CHUNK_ROWS))
+    return await _import(session, checked, target, skip_bad, header)
+
+
+async def _import(
+    session: AsyncSession,
+    checked: Checked,
+    target: ImportTarget,
+    skip_bad: bool,
+    header: Iterable[str] | None,
+) -> ImportReport:
+    try:
+        if header is not None and (missing := missing_columns(header, target.required)):
+            raise ImportRejected(missing, rows=0)
+        connection = await _driver_connection(session)
+        await create_staging(connection, target.layout)
+        # Chunks are inserted as they come; a bad row found later must undo them all, and
+        # so must a file that turns out unreadable half way (not UTF-8 past row 50,000).
+        await connection.execute("SAVEPOINT circle_import")
+        try:
+            report = await _import_chunks(connection, checked, target, skip_bad)
+        except Exception:
+            with contextlib.suppress(psycopg.Error):  # a lost connection keeps nothing anyway
+                await connection.execute("ROLLBACK TO SAVEPOINT circle_import")
+            raise
+    finally:
+        checked.close()
     if report.problems and not skip_bad:
         await connection.execute("ROLLBACK TO SAVEPOINT circle_import")
         await drop_staging(connection, target.layout)
@@ -193,18 +182,18 @@ async def import_records(
 
 async def _import_chunks(
     connection: AsyncConnection[Any],
-    chunks: Iterator[_Chunk],
+    checked: Checked,
     target: ImportTarget,
     skip_bad: bool,
 ) -> ImportReport:
-    """Inserts chunk after chunk while a worker thread checks the next one."""
+    """Inserts chunk after chunk while the next one is being checked."""
     rows = imported = outside = 0
     problems: list[RowProblem] = []
     rebuild: Rebuild | None = None
-    pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
+    pending = asyncio.ensure_future(checked.next())
     try:
         while (chunk := await pending) is not None:
-            pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
+            pending = asyncio.ensure_future(checked.next())
             first, rows = rows == 0, rows + chunk.read
             problems += chunk.problems
             if problems and not skip_bad:
@@ -215,7 +204,7 @@ async def _import_chunks(
                     await truncate_if_empty(connection, target.layout.table)
             await copy_data(connection, target.layout.hours, chunk.schedules)
             await copy_data(connection, target.layout.rows, chunk.rows)
-            done, away = await insert_chunk(connection, target.layout)
+            done, away = await insert_chunk(connection, target.layout, chunk.good)
             imported, outside = imported + done, outside + away
     finally:
         pending.cancel()  # after a failure: drop the chunk being checked, unread
@@ -224,44 +213,11 @@ async def _import_chunks(
     return ImportReport(rows, imported, outside, tuple(problems))
 
 
-@dataclass(frozen=True, slots=True)
-class _Chunk:
-    read: int
-    rows: bytes  # COPY text of the good rows
-    problems: list[RowProblem]
-    schedules: bytes  # COPY text of the opening hours first seen in this chunk
-
-
-def _chunks(records: Iterable[Record], target: ImportTarget) -> Iterator[_Chunk]:
-    """Checked rows, CHUNK_ROWS at a time (the last chunk may be short or empty)."""
-    schedules = Schedules()
-    iterator = iter(records)
-    known = 0
-    lon, lat = target.layout.position("lon"), target.layout.position("lat")
-    while True:
-        rows: list[tuple[Any, ...]] = []
-        problems: list[RowProblem] = []
-        read = 0
-        for row, fields in itertools.islice(iterator, CHUNK_ROWS):
-            read += 1
-            try:
-                rows.append(target.check(row, fields, schedules))
-            except BadRecord as bad:
-                problems += bad.problems
-        # Bands about 220 m tall, west to east: a grid's points land on a few heap pages
-        # of the staging table, which the grid-driven join then reads once.
-        rows.sort(key=lambda r: (int(r[lat] * 500.0), r[lon]))
-        fresh, known = schedules.rows[known:], len(schedules.rows)
-        yield _Chunk(read, copy_text(rows), problems, copy_text(fresh))
-        if read < CHUNK_ROWS:
-            return
-
-
 async def _driver_connection(session: AsyncSession) -> AsyncConnection[Any]:
     """The psycopg connection under the session, inside the session's transaction."""
     connection = await session.connection()
     await connection.execute(text("SET LOCAL statement_timeout = 0"))
-    await connection.execute(text("SET LOCAL work_mem = '64MB'"))  # sorts a chunk in memory
+    await connection.execute(text("SET LOCAL work_mem = '256MB'"))  # sorts a chunk in memory
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert isinstance(driver, AsyncConnection)

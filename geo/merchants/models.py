@@ -138,7 +138,8 @@ class Merchant(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(300), server_default="")
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
-    #: ``hours.to_json`` form; NULL when the hours are unknown.
+    #: ``hours.to_json`` form; NULL when the hours are unknown. Never filtered on, so it
+    #: has no statistics (0010): ANALYZE spent half its time sorting its sample.
     opening_hours: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     #: ``hours.format_hours`` of the same hours (what lists show), NULL when unknown.
     hours_text: Mapped[str | None] = mapped_column(Text)
@@ -150,8 +151,9 @@ class Merchant(Base):
     outside_coverage: Mapped[bool] = mapped_column(Boolean, server_default="false")
     #: The grid covering the location (``geo.grids.queries.route_point``), set on every write.
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
-    #: Character bigrams of the normalised name (see the module docstring).
-    name_grams: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    #: Character bigrams of the normalised name (see the module docstring), compared in the
+    #: "C" collation: equality is the same, and the GIN index builds a third faster (0010).
+    name_grams: Mapped[list[str]] = mapped_column(ARRAY(Text(collation="C")), server_default="{}")
     #: Optimistic concurrency: every update must name the version it read.
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

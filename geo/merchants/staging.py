@@ -19,12 +19,17 @@ class StagingLayout:
     """Where a chunk of checked rows waits before it joins ``table``."""
 
     table: str
-    #: (column, SQL type) as the row checker returns values; "row", "lon", "lat" and
-    #: "schedule" (a number in the hours table) are not copied to ``table`` as they are.
+    #: (column, SQL type) as the row checker returns values, then ``seq`` (the row's
+    #: position among the good rows of its chunk, from 1); "row", "lon", "lat", "schedule"
+    #: (a number in the hours table) and "seq" are not copied to ``table`` as they are.
     columns: tuple[tuple[str, str], ...]
 
     def position(self, column: str) -> int:
         return [c for c, _ in self.columns].index(column)
+
+    @property
+    def staged(self) -> tuple[tuple[str, str], ...]:
+        return (*self.columns, ("seq", "int4"))
 
     @property
     def rows(self) -> sql.Identifier:
@@ -45,8 +50,7 @@ class StagingLayout:
 
 async def create_staging(connection: AsyncConnection[Any], layout: StagingLayout) -> None:
     columns = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
-        for name, kind in layout.columns
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind)) for name, kind in layout.staged
     )
     # PostgreSQL builds the point while COPY streams in, in parallel with our parsing.
     point = sql.SQL(
@@ -101,8 +105,11 @@ async def copy_data(connection: AsyncConnection[Any], target: sql.Identifier, da
         await copy.write(data)
 
 
-async def insert_chunk(connection: AsyncConnection[Any], layout: StagingLayout) -> tuple[int, int]:
-    """Moves the staged rows into the table; returns (rows inserted, outside coverage)."""
+async def insert_chunk(
+    connection: AsyncConnection[Any], layout: StagingLayout, rows: int
+) -> tuple[int, int]:
+    """Moves the ``rows`` staged rows into the table; returns (rows inserted, outside
+    coverage)."""
     # Built after COPY (a sorted build) rather than maintained row by row during it.
     await connection.execute(
         sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(layout.rows_index, layout.rows)
@@ -114,7 +121,8 @@ async def insert_chunk(connection: AsyncConnection[Any], layout: StagingLayout) 
             copied=sql.SQL(", ").join(sql.Identifier("s", c) for c in layout.copied),
             staging=layout.rows,
             hours=layout.hours,
-        )
+        ),
+        {"sequence": f"{layout.table}_id_seq", "rows": rows},
     )
     imported, outside = await cursor.fetchone() or (0, 0)
     await connection.execute(sql.SQL("DROP INDEX {}").format(layout.rows_index))
@@ -122,6 +130,12 @@ async def insert_chunk(connection: AsyncConnection[Any], layout: StagingLayout) 
     return int(imported), int(outside)
 
 
+# Ids follow the file: the chunk draws one id per row from the table's sequence, and the
+# row at position `seq` of the file (counted by the checker, from 1) gets the seq-th
+# smallest. The rows themselves are written in the order staging holds them, bands of
+# latitude sorted by longitude (importer._chunks), so neighbours share heap pages: the
+# SP-GiST indexes then build in about half the time, and a nearby search reads fewer pages.
+#
 # Grid assignment follows route_point. `micro` is driven by the grids: each micro-grid
 # probes the staged points inside its box (OFFSET 0 keeps that nested loop whatever the
 # planner guesses about a fresh temp table), so PostGIS prepares the boundary once for all
@@ -131,7 +145,11 @@ async def insert_chunk(connection: AsyncConnection[Any], layout: StagingLayout) 
 # subquery from being inlined, and evaluated, twice.
 _INSERT = sql.SQL(
     """
-    WITH micro AS (
+    WITH ids AS (
+        SELECT array_agg(id ORDER BY id) AS ids
+        FROM (SELECT nextval(%(sequence)s::regclass) AS id
+              FROM generate_series(1, %(rows)s)) n
+    ), micro AS (
         SELECT DISTINCT ON (p.row) p.row, g.id
         FROM grids g
         CROSS JOIN LATERAL (
@@ -141,10 +159,10 @@ _INSERT = sql.SQL(
         ORDER BY p.row, g.code
     ), inserted AS (
         INSERT INTO {table}
-            ({columns}, opening_hours, hours_text, open_minutes, location, grid_id,
+            (id, {columns}, opening_hours, hours_text, open_minutes, location, grid_id,
              outside_coverage)
-        SELECT {copied}, h.opening_hours, h.hours_text, h.open_minutes, s.geom, p.grid_id,
-               p.grid_id IS NULL
+        SELECT (SELECT ids FROM ids)[s.seq], {copied}, h.opening_hours, h.hours_text,
+               h.open_minutes, s.geom, p.grid_id, p.grid_id IS NULL
         FROM {staging} s
         LEFT JOIN {hours} h ON h.schedule = s.schedule
         LEFT JOIN micro m ON m.row = s.row
@@ -157,7 +175,6 @@ _INSERT = sql.SQL(
             ) AS grid_id
             OFFSET 0
         ) p
-        ORDER BY s.row  -- ids follow the file, whatever order staging holds the rows in
         RETURNING outside_coverage
     )
     SELECT count(*), count(*) FILTER (WHERE outside_coverage) FROM inserted

@@ -33,7 +33,8 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.grids.synth import DISTRICT_BOUNDS
-from geo.merchants.importer import MERCHANTS, SERVICE_POINTS, import_records
+from geo.merchants.checking import MERCHANTS, SERVICE_POINTS
+from geo.merchants.importer import import_records
 from geo.merchants.rows import Record
 from geo.merchants.synth_data import (
     BRANCH_SHARE,

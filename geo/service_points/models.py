@@ -50,6 +50,7 @@ class ServicePoint(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(300), server_default="")
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    #: ``hours.to_json`` form; NULL when unknown. No statistics (migration 0010): never filtered on.
     opening_hours: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     #: ``hours.format_hours`` of the same hours, NULL when unknown (as on merchants).
     hours_text: Mapped[str | None] = mapped_column(Text)

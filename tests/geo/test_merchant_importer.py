@@ -16,9 +16,9 @@ from geo.coords import CoordSystem, LonLat, from_wgs84
 from geo.grids.models import Grid
 from geo.grids.synth import DISTRICT_BOUNDS
 from geo.merchants import importer
+from geo.merchants.checking import SERVICE_POINTS
 from geo.merchants.hours import parse_hours, to_json
 from geo.merchants.importer import (
-    SERVICE_POINTS,
     ImportRejected,
     import_file,
     import_records,
@@ -249,3 +249,62 @@ async def test_grids_assigned_in_sql_match_shapely(
         expected = covering_code(p.lon, p.lat)
         assert got[f"导入测试{n}"] == (expected, expected is None), p
     assert report.outside_coverage == sum(1 for p in points if covering_code(p.lon, p.lat) is None)
+
+
+async def test_ids_follow_the_file_whatever_order_staging_holds(
+    db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 8)
+    await with_tiny_district(db)
+    # Listed east to west: the checker stages each chunk west to east, and the ids must
+    # still follow the file.
+    lines = [row(f"西行{n:02d}", offset(ORIGIN, 400 - n * 10, 120)) for n in range(20)]
+    assert (await import_csv(db, csv_text(*lines))).imported == 20
+    names = (await db.execute(select(Merchant.name).order_by(Merchant.id))).scalars().all()
+    assert names == [f"西行{n:02d}" for n in range(20)]
+
+
+async def test_large_files_are_checked_in_a_child_process(
+    db: AsyncSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "PROCESS_BYTES", 0)  # every file counts as large
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 7)  # passed to the child
+    started = []
+    monkeypatch.setattr(importer, "CheckedInProcess", _spy(importer.CheckedInProcess, started))
+    await with_tiny_district(db)
+    good = tmp_path / "shops.csv"
+    lines = [row(f"子进程{n:02d}", offset(ORIGIN, n * 10, 60)) for n in range(16)]
+    good.write_text(csv_text(*lines).getvalue(), encoding="utf-8")
+    report = await import_file(db, good)
+    assert (report.rows, report.imported) == (16, 16) and len(started) == 1
+    names = (await db.execute(select(Merchant.name).order_by(Merchant.id))).scalars().all()
+    assert names == [f"子进程{n:02d}" for n in range(16)]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(csv_text(*lines[:9], row("坏", ORIGIN, category="bakery")).getvalue())
+    with pytest.raises(ImportRejected) as rejected:
+        await import_file(db, bad)
+    assert {(p.row, p.column) for p in rejected.value.problems} == {(11, "category")}
+    assert await count(db) == 16
+
+    # Past the first block the parent decodes for the header: found by the child.
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(csv_text(*lines * 40).getvalue().encode() + row("坏", ORIGIN).encode("gbk"))
+    with pytest.raises(UnicodeDecodeError):
+        await import_file(db, latin)
+    assert await count(db) == 16  # the chunks before the bad bytes were undone
+    geojson = tmp_path / "points.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [ORIGIN.lon, ORIGIN.lat]},
+        "properties": {"kind": "public_toilet", "name": "公厕"},
+    }]}))  # fmt: skip
+    assert (await import_file(db, geojson, target=SERVICE_POINTS)).imported == 1
+    assert len(started) == 4 and await count(db) == 16
+
+
+def _spy(cls: Any, started: list[Any]) -> Any:
+    def make(*args: Any) -> Any:
+        started.append(args)
+        return cls(*args)
+
+    return make

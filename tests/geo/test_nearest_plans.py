@@ -15,12 +15,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
 from geo.merchants.circle import grid_service_coverage, service_circle
-from geo.merchants.queries import nearby_merchants
+from geo.merchants.queries import MERCHANTS, name_conditions, nearby_merchants
 from geo.service_points.queries import nearby_service_points
 from tests.geo.test_merchant_builders import ORIGIN, with_tiny_district
 
@@ -133,3 +134,16 @@ async def test_a_cached_generic_plan_keeps_the_category_index(db: AsyncSession) 
         await cursor.execute(f'EXPLAIN EXECUTE "{name}"({args})')
         plan = "\n".join(line for (line,) in await cursor.fetchall())
     assert "Index Scan using ix_merchants_category_xy" in plan, plan
+
+
+async def test_name_search_reaches_the_bigram_index_in_its_collation(db: AsyncSession) -> None:
+    # name_grams compares in "C" (migration 0010); the query's text[] takes the column's
+    # collation, which the GIN index must share for the planner to use it.
+    stmt = select(MERCHANTS.c.id).where(*name_conditions(MERCHANTS.c.name, MERCHANTS.c.name_grams))
+    compiled = stmt.compile(dialect=psycopg_dialect())
+    params = {**compiled.params, "text": "便利", "grams": ["便利"]}
+    async with (await driver(db)).cursor() as cursor:
+        await cursor.execute("SET LOCAL enable_seqscan = off")
+        await cursor.execute("EXPLAIN " + str(compiled), params)
+        plan = "\n".join(line for (line,) in await cursor.fetchall())
+    assert "Bitmap Index Scan on ix_merchants_name_grams" in plan, plan

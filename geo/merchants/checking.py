@@ -35,7 +35,7 @@ from geo.merchants.rows import (
     read_geojson,
     service_point_values,
 )
-from geo.merchants.staging import StagingLayout, copy_text
+from geo.merchants.staging import StagingLayout, copy_line, copy_text, merchant_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,8 @@ class ImportTarget:
     required: tuple[str, ...]
     check: Callable[[int, Mapping[str, Any], Schedules], tuple[Any, ...]]
     layout: StagingLayout
+    #: A checked row (with its seq) as a line of COPY text.
+    line: Callable[[tuple[Any, ...]], str] = copy_line
 
 
 _PLACE = (("phone", "text"), ("address", "text"), ("lon", "float8"), ("lat", "float8"),
@@ -64,6 +66,7 @@ MERCHANTS = ImportTarget(
             ("name_grams", "text[]"),
         ),
     ),
+    merchant_line,
 )
 SERVICE_POINTS = ImportTarget(
     SERVICE_POINT_REQUIRED,
@@ -103,7 +106,8 @@ def chunks(records: Iterable[Record], target: ImportTarget, size: int) -> Iterat
         # receives its rows in this order (staging.py says why).
         rows.sort(key=lambda r: (int(r[lat] * 500.0), r[lon]))
         fresh, known = schedules.rows[known:], len(schedules.rows)
-        yield Chunk(read, len(rows), copy_text(rows), problems, copy_text(fresh))
+        text = "".join(map(target.line, rows)).encode()
+        yield Chunk(read, len(rows), text, problems, copy_text(fresh))
         if read < size:
             return
 

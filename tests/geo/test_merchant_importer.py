@@ -25,7 +25,8 @@ from geo.merchants.importer import (
     write_report,
 )
 from geo.merchants.models import Merchant
-from geo.merchants.rows import RowProblem, read_csv, read_geojson
+from geo.merchants.rows import RowProblem, Schedules, merchant_values, read_csv, read_geojson
+from geo.merchants.staging import copy_line, merchant_line
 from geo.service_points.models import ServicePoint
 from tests.geo.test_merchant_builders import (
     ORIGIN,
@@ -308,3 +309,22 @@ def _spy(cls: Any, started: list[Any]) -> Any:
         return cls(*args)
 
     return make
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["好邻居便利店", "Tab\there", "back\\slash", 'quote"d', "new\nline", "cr\rshop", "KFC 肯德基"],
+)
+@pytest.mark.parametrize("address", ["", "德化街1号", "a\\b\tc"])
+@pytest.mark.parametrize(("phone", "schedule"), [(None, None), ("0371-66661234", 3)])
+def test_the_written_out_merchant_line_is_the_general_copy_line(
+    name: str, address: str, phone: str | None, schedule: int | None
+) -> None:
+    values = merchant_values(
+        7,
+        {"name": name, "category": "cafe", "phone": phone or "", "address": address,
+         "longitude": "113.61234567891234", "latitude": "34.7", "verified": "是"},
+        Schedules(),
+    )  # fmt: skip
+    values = (*values[:7], schedule, *values[8:], 42)
+    assert merchant_line(values) == copy_line(values)

@@ -73,7 +73,8 @@ SERVICE_POINTS = ImportTarget(
     service_point_values,
     StagingLayout("service_points", (("row", "int4"), ("kind", "text"), ("name", "text"), *_PLACE)),
 )
-TARGETS = {"merchants": MERCHANTS, "service_points": SERVICE_POINTS}
+#: The targets by table, how the child process is told which one to check for.
+TARGETS = {t.layout.table: t for t in (MERCHANTS, SERVICE_POINTS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +129,9 @@ def file_records(path: Path) -> Iterator[tuple[list[str] | None, Iterator[Record
 def file_header(path: Path) -> list[str] | None:
     """A CSV file's header (None for GeoJSON, whose properties have no header)."""
     if path.suffix.lower() != ".csv":
-        return None
-    with path.open(encoding="utf-8-sig", newline="") as stream:
-        return read_csv(stream)[0]
+        return None  # not parsed here: a large GeoJSON is read once, by the child
+    with file_records(path) as (header, _):
+        return header
 
 
 class Checked:
@@ -156,7 +157,7 @@ class CheckedInProcess(Checked):
     """
 
     def __init__(self, path: Path, target: ImportTarget, size: int) -> None:
-        name = next(name for name, known in TARGETS.items() if known is target)
+        name = target.layout.table  # a key of TARGETS
         paths = os.pathsep.join(p for p in sys.path if p)  # the child imports what we do
         self._process = subprocess.Popen(
             [sys.executable, "-m", __name__, str(path), name, str(size)],

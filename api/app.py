@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> Starlette:
             resources.read_pool,
             actor=actor,
             report_limiter=report_limiter,
+            json_nodes=settings.json_nodes,
         )
 
     async def healthz(request: Request) -> Response:

@@ -40,6 +40,9 @@ class Context:
     actor: Actor | None = None
     #: Anonymous reports per client address (api.ratelimit); None: unlimited (tests).
     report_limiter: RateLimiter | None = None
+    #: The executor passes on nodes PostgreSQL wrote as JSON (api.json_nodes): true only
+    #: under api.http's executor, which knows to.
+    json_nodes: bool = False
 
     def client_address(self) -> str:
         return client_address(self.request, self.settings.trusted_proxies)

@@ -40,6 +40,9 @@ class Settings:
     #: Points closer than this to their micro-grid's edge come back with the other candidates.
     boundary_warning_m: float = 20.0
     log_level: str = "INFO"
+    #: Nearby lists with a flat node selection get their nodes written by PostgreSQL
+    #: (api.json_nodes); off, every node is built in Python (same answers, more CPU).
+    json_nodes: bool = True
 
 
 def load_settings(env_file: str | None = None) -> Settings:
@@ -68,4 +71,5 @@ def load_settings(env_file: str | None = None) -> Settings:
         ),
         boundary_warning_m=config("BOUNDARY_WARNING_M", cast=float, default=20.0),
         log_level=config("LOG_LEVEL", default="INFO"),
+        json_nodes=config("JSON_NODES", cast=bool, default=True),
     )

@@ -29,6 +29,7 @@ from graphql import (
     OperationDefinitionNode,
     Undefined,
 )
+from orjson import Fragment
 
 #: Kinds of compiled fields.
 LEAF: Final = 0
@@ -117,7 +118,8 @@ def complete(shape: Shape, value: Any) -> dict[str, Any]:
                 raise NotPlain
             result[response_name] = coerced
         elif kind == OBJECT:
-            result[response_name] = complete(how, found)
+            # A Fragment is the JSON PostgreSQL wrote for this selection (api.json_nodes).
+            result[response_name] = found if type(found) is Fragment else complete(how, found)
         elif type(found) in (list, tuple):
             result[response_name] = [complete(how, item) for item in found]
         else:

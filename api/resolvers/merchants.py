@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
+from api.json_nodes import merchant_template
 from api.types.circle import ServiceCircleType
 from api.types.common import (
     DEFAULT_PAGE,
@@ -76,14 +77,22 @@ class MerchantQuery:
         try:
             point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
             no_nul(text=text)
+            system = CoordSystem(output)
+            template = merchant_template(info, system)
             async with info.context.connect() as connection:
+                if template is not None:
+                    written = await queries.nearby_merchants_json(
+                        connection, point, template, radius_m=radius_m, categories=categories,
+                        text=text, open_at=when, limit=first, after=cursor,
+                    )  # fmt: skip
+                    return NearbyMerchantConnection.from_written(written)
                 page = await queries.nearby_merchants(
                     connection, point, radius_m=radius_m, categories=categories, text=text,
                     open_at=when, limit=first, after=cursor,
                 )  # fmt: skip
         except DomainError as error:
             return typed_error(error)
-        return NearbyMerchantConnection.from_page(page, CoordSystem(output))
+        return NearbyMerchantConnection.from_page(page, system)
 
     @strawberry.field(description="Service points within radiusM, nearest first, paged.")
     async def nearby_service_points(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
+from orjson import Fragment
 
 from api.types.common import InvalidArgumentError, InvalidCoordinateError, PageInfo
 from api.types.merchant import Merchant, ServicePoint
@@ -15,13 +16,15 @@ from api.types.place_errors import (
 )
 from geo.coords import CoordSystem
 from geo.merchants.cursor import encode_distance_cursor, encode_id_cursor
-from geo.merchants.queries import MerchantRow, Nearby, Page
+from geo.merchants.queries import MerchantRow, Nearby, Page, Written
 from geo.merchants.taxonomy import walking_minutes
 from geo.service_points.queries import ServicePointRow
 
 
 @strawberry.type
 class NearbyMerchantEdge:
+    node_id: strawberry.Private[int]
+    #: A Merchant, or the JSON PostgreSQL wrote for the node's selection (api.json_nodes).
     node: Merchant
     distance_m: float = strawberry.field(description="Geodesic metres (WGS 84) from the point.")
     walking_minutes: float = strawberry.field(
@@ -31,7 +34,7 @@ class NearbyMerchantEdge:
     @strawberry.field
     def cursor(self) -> str:
         """Encoded only when asked for: most nearby lists page with pageInfo.endCursor."""
-        return encode_distance_cursor(self.distance_m, int(self.node.id))
+        return encode_distance_cursor(self.distance_m, self.node_id)
 
 
 @strawberry.type(description="Nearest first by geodesic distance, then by id.")
@@ -43,7 +46,22 @@ class NearbyMerchantConnection:
     def from_page(cls, page: Page[Nearby[MerchantRow]], system: CoordSystem) -> Any:
         edges = [
             NearbyMerchantEdge(
+                node_id=n.item.id,
                 node=Merchant.from_row(n.item, system),
+                distance_m=n.distance_m,
+                walking_minutes=walking_minutes(n.distance_m),
+            )
+            for n in page.items
+        ]
+        return cls(edges=edges, page_info=_nearby_page_info(page))
+
+    @classmethod
+    def from_written(cls, page: Page[Nearby[Written]]) -> Any:
+        """The connection of nodes PostgreSQL wrote (api.json_nodes)."""
+        edges = [
+            NearbyMerchantEdge(
+                node_id=n.item.id,
+                node=Fragment(n.item.json),  # type: ignore[arg-type]
                 distance_m=n.distance_m,
                 walking_minutes=walking_minutes(n.distance_m),
             )

@@ -54,7 +54,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from typing import Any, Final
 
 import psycopg
@@ -264,9 +264,10 @@ def candidates(
 # --- running them ------------------------------------------------------------------------
 
 
-@cache
+@lru_cache(maxsize=512)
 def _psycopg(statement: Select[Any]) -> tuple[str, dict[str, Any]]:
-    """SQL text for psycopg and the values SQLAlchemy bound itself (literals such as 4326)."""
+    """SQL text for psycopg and the values SQLAlchemy bound itself (literals such as 4326).
+    Bounded: callers' statement caches are, and a statement they drop must not stay here."""
     compiled = statement.compile(dialect=psycopg_dialect())
     return str(compiled), dict(compiled.params)
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     SmallInteger,
     Text,
     bindparam,
+    cast,
     func,
     literal,
     literal_column,
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from geo.coords import LonLat
 from geo.db import Executor
 from geo.grids.models import Grid
+from geo.json_objects import Template, Value, json_text
 from geo.merchants.errors import InvalidField, OutOfRange
 from geo.merchants.hours import OpeningHours, is_open_at, parse_hours
 from geo.merchants.models import KEY_OF_CATEGORY, Merchant, MerchantStatus
@@ -130,6 +132,21 @@ MERCHANT_COLUMNS: tuple[ColumnElement[Any], ...] = (
 )
 _FIELDS = tuple(c.key for c in MERCHANT_COLUMNS)
 
+#: What a merchant's JSON object (``geo.json_objects``) may hold.
+MERCHANT_VALUES: dict[Value, ColumnElement[Any]] = {
+    Value.ID_TEXT: cast(_M.id, Text),
+    Value.NAME: _M.name,
+    Value.CATEGORY: _M.category,
+    Value.PHONE: _M.phone,
+    Value.ADDRESS: _M.address,
+    Value.LONGITUDE: func.ST_X(_M.location),
+    Value.LATITUDE: func.ST_Y(_M.location),
+    Value.STATUS: _M.status,
+    Value.VERIFIED: _M.verified,
+    Value.OUTSIDE_COVERAGE: _M.outside_coverage,
+    Value.VERSION: _M.version,
+}
+
 
 _VALUES = itemgetter(*_FIELDS)
 
@@ -177,12 +194,26 @@ def open_condition(minutes_column: Any) -> ColumnElement[bool]:
     return minutes_column.op("@>")(bindparam("minute", type_=Integer))
 
 
+class Written(NamedTuple):
+    """A merchant as the JSON object its template asked for (``geo.json_objects``)."""
+
+    id: int
+    json: str
+
+
 @lru_cache(maxsize=128)
 def _nearby_statement(
-    streams: int, filtered: bool, grams: bool, text: bool, open_at: bool, keyset: bool
+    streams: int,
+    filtered: bool,
+    grams: bool,
+    text: bool,
+    open_at: bool,
+    keyset: bool,
+    template: Template | None = None,
 ) -> Select[Any]:
     """``streams``: 0 for one stream of every category, 1 for one category's band (``:band``),
-    2 for a LATERAL stream per category in ``:streams``."""
+    2 for a LATERAL stream per category in ``:streams``. With a ``template``, each row
+    comes back as its id and JSON text."""
     where = [_M.status != bindparam("closed")]
     if filtered:
         where.append(_M.category_key == func.any(bindparam("keys", type_=ARRAY(SmallInteger))))
@@ -190,9 +221,13 @@ def _nearby_statement(
         where += name_conditions(_M.name, _M.name_grams if grams else None)
     if open_at:
         where += [_M.status == bindparam("open"), open_condition(_M.open_minutes)]
+    if template is None:
+        columns = MERCHANT_COLUMNS
+    else:
+        columns = (_M.id.label("id"), json_text(template, MERCHANT_VALUES).label("json"))
     found = candidates(
         MERCHANTS,
-        MERCHANT_COLUMNS,
+        columns,
         where=where,
         stream_column=_M.category_key if streams else None,
         one_stream=streams == 1,
@@ -221,6 +256,44 @@ async def nearby_merchants(
     InvalidField (text too long). ``session`` may also be a read-pool psycopg connection
     (``geo.db.make_read_pool``), the cheapest way to run it.
     """
+    found = await _nearby(session, point, None, radius_m, categories, text, open_at, limit, after)
+    items = tuple(Nearby(merchant_row(row), distance) for row, distance in found[:limit])
+    return Page(items, has_next_page=len(found) > limit)
+
+
+async def nearby_merchants_json(
+    session: Executor,
+    point: LonLat,
+    template: Template,
+    *,
+    radius_m: float = 1_000.0,
+    categories: Sequence[str] | None = None,
+    text: str | None = None,
+    open_at: datetime | None = None,
+    limit: int = 20,
+    after: tuple[float, int] | None = None,
+) -> Page[Nearby[Written]]:
+    """:func:`nearby_merchants`, each merchant written by PostgreSQL as ``template`` says
+    (``geo.json_objects``); raises ValueError for a template that does not fit."""
+    found = await _nearby(
+        session, point, template, radius_m, categories, text, open_at, limit, after
+    )
+    items = tuple(Nearby(Written(row["id"], row["json"]), d) for row, d in found[:limit])
+    return Page(items, has_next_page=len(found) > limit)
+
+
+async def _nearby(
+    session: Executor,
+    point: LonLat,
+    template: Template | None,
+    radius_m: float,
+    categories: Sequence[str] | None,
+    text: str | None,
+    open_at: datetime | None,
+    limit: int,
+    after: tuple[float, int] | None,
+) -> list[tuple[Any, float]]:
+    """Up to ``limit`` + 1 rows (the one more says whether a next page exists)."""
     check_search(radius_m, limit, after)
     params: dict[str, Any] = {"closed": MerchantStatus.CLOSED.value, **text_params(text)}
     keys = category_keys(categories) if categories else []
@@ -238,12 +311,11 @@ async def nearby_merchants(
         "text" in params,
         open_at is not None,
         after is not None,
+        template,
     )
-    found = await nearest(
+    return await nearest(
         session, statement, params, point=point, radius_m=radius_m, limit=limit + 1, after=after
     )
-    items = tuple(Nearby(merchant_row(row), distance) for row, distance in found[:limit])
-    return Page(items, has_next_page=len(found) > limit)
 
 
 async def get_merchant(session: AsyncSession, merchant_id: int) -> MerchantRow | None:

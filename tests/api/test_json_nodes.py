@@ -1,0 +1,159 @@
+"""Nodes written as JSON by PostgreSQL (api.json_nodes) answer exactly as nodes built in
+Python: same keys, same order, same values; selections it cannot write fall back."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from tests.api.test_merchants_api import CENTRE
+from tests.shapes import LAT0, LON0, tiny_district
+
+pytestmark = pytest.mark.anyio
+
+NEAR = {"longitude": CENTRE[0], "latitude": CENTRE[1]}
+FULL_NODE = """__typename id name phone address status verified outsideCoverage version
+  category { code zh en group groupZh reachMinutes reachM __typename }
+  loc: location { longitude latitude system __typename } ...Named"""
+
+
+def nearby(node: str, arguments: str = "", edge: str = "distanceM") -> str:
+    fragment = "fragment Named on Merchant { name x: id }" if "...Named" in node else ""
+    return f"""query ($p: PointInput!, $after: String) {{
+      nearbyMerchants(near: $p, radiusM: 1500, first: 30, after: $after{arguments}) {{
+        __typename
+        ... on NearbyMerchantConnection {{
+          edges {{ {edge} node {{ {node} }} }} pageInfo {{ endCursor hasNextPage }} }}
+        ... on Error {{ message }}
+      }} }}
+    {fragment}"""
+
+
+WRITTEN = {
+    "every field, aliases, a fragment": nearby(FULL_NODE),
+    "one category": nearby("id name category { code }", ', categories: ["pharmacy"]'),
+    "two categories": nearby("id name", ', categories: ["pharmacy", "bookstore"]'),
+    "text and hours": nearby("name", ', text: "店", openAt: "2026-11-27T10:00:00+08:00"'),
+    "the edge's cursor": nearby("id", edge="cursor distanceM walkingMinutes"),
+    "fields merged": nearby("id", edge="node { name category { zh } } distanceM"),
+    "a fragment on the union": """query ($p: PointInput!, $after: String) {
+      nearbyMerchants(near: $p, first: 10, after: $after) {
+        ... on NearbyMerchantsResult { ... on NearbyMerchantConnection {
+          edges { node { ... on Merchant { id } name } } } } } }""",
+}
+BUILT = {
+    "a resolver field": nearby("id telUri openingHours"),
+    "a linked grid": nearby("id grid { code }"),
+    "a timestamp": nearby("id updatedAt"),
+    "GCJ-02 output": nearby("id location { longitude latitude system }", ", output: GCJ02"),
+    "a directive": nearby("id name @include(if: true)"),
+    "two lists of edges": nearby("id", edge="distanceM } more: edges { node { name }"),
+    "more keys than PostgreSQL takes": nearby(" ".join(f"n{i}: name" for i in range(60))),
+}
+
+
+@pytest.fixture
+async def built_client(
+    places_url: str, seeded_settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """`places_client` with every node built in Python."""
+    app = create_app(dataclasses.replace(seeded_settings, json_nodes=False))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+async def answer(client: httpx.AsyncClient, query: str, after: str | None = None) -> str:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": {"p": NEAR, "after": after}}
+    )
+    assert response.status_code == 200, response.text
+    assert "errors" not in orjson.loads(response.text), response.text
+    return response.text
+
+
+def ordered(text: str) -> Any:
+    """The answer with every object as its list of (key, value) pairs: order counts."""
+    return json.loads(text, object_pairs_hook=list)
+
+
+def page(text: str) -> tuple[list[Any], str | None]:
+    """The edges and the end cursor (None when not asked for)."""
+    result = orjson.loads(text)["data"]["nearbyMerchants"]
+    return result["edges"], result.get("pageInfo", {}).get("endCursor")
+
+
+@pytest.mark.parametrize("query", WRITTEN.values(), ids=WRITTEN.keys())
+async def test_written_nodes_answer_as_built_ones(
+    places_client: httpx.AsyncClient, built_client: httpx.AsyncClient, query: str, statements: Any
+) -> None:
+    with statements() as sent:
+        written = await answer(places_client, query)
+    assert any("json_build_object" in s for s in sent), "PostgreSQL wrote the nodes"
+    assert ordered(written) == ordered(await answer(built_client, query))
+    edges, cursor = page(written)
+    assert len(edges) >= 10  # a list worth comparing
+    if cursor is not None:  # the next page too, from the written page's cursor
+        again = await answer(places_client, query, cursor)
+        assert ordered(again) == ordered(await answer(built_client, query, cursor))
+        assert page(again)[0] and page(again)[0][0] not in edges
+
+
+@pytest.mark.parametrize("query", BUILT.values(), ids=BUILT.keys())
+async def test_other_selections_are_built_in_python(
+    places_client: httpx.AsyncClient, built_client: httpx.AsyncClient, query: str, statements: Any
+) -> None:
+    with statements() as sent:
+        written = await answer(places_client, query)
+    assert sent and not any("json_build_object" in s for s in sent)
+    assert ordered(written) == ordered(await answer(built_client, query))
+    assert len(page(written)[0]) >= 10
+
+
+# -- values PostgreSQL must escape -----------------------------------------------------------
+
+INSIDE = {"longitude": LON0 + 0.002, "latitude": LAT0 + 0.002}
+NAMES = ['老王"便利店"', "back\\slash 店", "它's 店", "面馆 🍜", "<b>&amp;</b>", "一 二  三"]
+
+
+async def test_names_that_need_escaping_come_back_exactly(
+    admin_client: httpx.AsyncClient, statements: Any
+) -> None:
+    client = admin_client
+    grids = "mutation ($fc: String!) { importGrids(geojson: $fc) { __typename } }"
+    await _gql(client, grids, fc=orjson.dumps(tiny_district()).decode())
+    create = """mutation ($i: CreateMerchantInput!) { createMerchant(input: $i) {
+      __typename ... on MerchantSaved { merchant { id name address phone } } } }"""
+    made = {}
+    for i, name in enumerate(NAMES):
+        saved = await _gql(client, create, i={
+            "name": name, "category": "convenience_store", "address": f"{name} 路{i}号",
+            "location": {**INSIDE, "longitude": INSIDE["longitude"] + i * 1e-5},
+            "phone": "13800138000" if i % 2 else None,
+        })  # fmt: skip
+        merchant = saved["createMerchant"]["merchant"]
+        made[merchant["id"]] = merchant
+    query = """query ($p: PointInput!) { nearbyMerchants(near: $p, radiusM: 500) {
+      ... on NearbyMerchantConnection { edges { node { id name address phone } } } } }"""
+    with statements() as sent:
+        found = await _gql(client, query, p=INSIDE)
+    assert any("json_build_object" in s for s in sent)
+    nodes = {e["node"]["id"]: e["node"] for e in found["nearbyMerchants"]["edges"]}
+    assert nodes == made
+
+
+async def _gql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]

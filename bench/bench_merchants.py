@@ -39,6 +39,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import sql as sql_module
 from sqlalchemy import event, func, select
@@ -59,10 +60,12 @@ from bench.common import (
 )
 from geo.coords import LonLat
 from geo.db import make_engine, make_read_pool, make_sessionmaker
+from geo.json_objects import Lookup, Template, Value
 from geo.merchants.importer import import_file
 from geo.merchants.models import Merchant
-from geo.merchants.queries import nearby_merchants
+from geo.merchants.queries import nearby_merchants, nearby_merchants_json
 from geo.merchants.synth import write_merchants_csv
+from geo.merchants.taxonomy import CATEGORIES
 
 DATABASE = "circle_bench_merchants"
 SEARCHES: dict[str, dict[str, Any]] = {
@@ -112,8 +115,26 @@ async def load(url: str, rows: int) -> None:
         conn.execute("VACUUM ANALYZE merchants")  # the steady state a live table reaches
 
 
-async def captured(engine: AsyncEngine, sample: list[LonLat], search: dict[str, Any]) -> Any:
-    """The statements nearby_merchants sends for each point: (sql, [params], calls)."""
+def node_template() -> Template:
+    """What api.json_nodes makes of NEARBY_QUERY's node selection (written by hand here:
+    tests/api/test_json_nodes.py holds the API's templates to the Python answers)."""
+    labels = {
+        c.code: orjson.dumps({"code": c.code, "zh": c.zh}).decode() for c in CATEGORIES.values()
+    }
+    return (
+        ("id", Value.ID_TEXT),
+        ("name", Value.NAME),
+        ("phone", Value.PHONE),
+        ("category", Lookup(Value.CATEGORY, tuple(labels.items()))),
+        ("location", (("longitude", Value.LONGITUDE), ("latitude", Value.LATITUDE))),
+    )
+
+
+async def captured(
+    engine: AsyncEngine, sample: list[LonLat], search: dict[str, Any], written: bool = False
+) -> Any:
+    """The statements nearby_merchants sends for each point: (sql, [params], calls); with
+    ``written``, those of nearby_merchants_json (the API's, for NEARBY_QUERY)."""
     sent: list[tuple[str, dict[str, Any]]] = []
 
     def record(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
@@ -123,7 +144,12 @@ async def captured(engine: AsyncEngine, sample: list[LonLat], search: dict[str, 
     try:
         async with make_sessionmaker(engine)() as session:
             for p in sample:
-                await nearby_merchants(session, p, radius_m=1_000, limit=20, **search)
+                if written:
+                    await nearby_merchants_json(
+                        session, p, node_template(), radius_m=1_000, limit=20, **search
+                    )
+                else:
+                    await nearby_merchants(session, p, radius_m=1_000, limit=20, **search)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     first = sent[0][0]
@@ -224,6 +250,10 @@ async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
             execution, total = db_times(conninfo, sql, params[:500])
             print("  database time, execution:      ", summary(execution))
             print("  database time, plan + execute: ", summary(total))
+            sql_json, params_json, _ = await captured(engine, sample, search, written=True)
+            execution, _ = db_times(conninfo, sql_json, params_json[:500])
+            print("  database time, execution, nodes written as JSON (the API's statement):")
+            print("                                 ", summary(execution))
             median, used = generic_plan(conninfo, sql, params[:200])
             print(f"  prepared, generic plan forced: median {median:.3f} ms client-side [{used}]")
             requests = nearby_requests(server.port, sample, search)

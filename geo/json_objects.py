@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, Union
 
-from sqlalchemy import ColumnElement, String, Text, case, cast, func, literal_column
+from sqlalchemy import ARRAY, JSON, ColumnElement, String, Text, case, cast, func, literal_column
 from sqlalchemy.dialects import postgresql
 
 #: PostgreSQL functions take at most 100 arguments: 50 keys and their values.
@@ -73,35 +73,63 @@ def fits(template: Template) -> bool:
     )
 
 
-def json_text(template: Template, values: Mapping[Value, ColumnElement[Any]]) -> ColumnElement[str]:
-    """The SQL text of each row's object; ``values`` maps the table's values to SQL.
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """A value also held as its 1-based position in ``values``: a lookup then takes one
+    array subscript a row instead of a comparison per entry (0.1 ms a page for the
+    merchant categories)."""
+
+    key: ColumnElement[int]
+    values: tuple[str, ...]
+
+
+def json_text(
+    template: Template,
+    values: Mapping[Value, ColumnElement[Any]],
+    keyed: Mapping[Value, Keyed] | None = None,
+) -> ColumnElement[str]:
+    """The SQL text of each row's object; ``values`` maps the table's values to SQL,
+    ``keyed`` those also held as a position.
 
     Raises ValueError for a template that does not fit, KeyError for a value the table
     does not offer.
     """
     if not fits(template):
         raise ValueError(f"a JSON object of at most {MAX_KEYS} keys")
-    return cast(_object(template, values), Text)
+    return cast(_object(template, values, keyed or {}), Text)
 
 
-def _object(template: Template, values: Mapping[Value, ColumnElement[Any]]) -> ColumnElement[Any]:
+def _object(
+    template: Template, values: Mapping[Value, ColumnElement[Any]], keyed: Mapping[Value, Keyed]
+) -> ColumnElement[Any]:
     arguments: list[ColumnElement[Any]] = []
     for key, entry in template:
-        arguments += [_literal(key), _entry(entry, values)]
+        arguments += [_literal(key), _entry(entry, values, keyed)]
     return func.json_build_object(*arguments)
 
 
-def _entry(entry: Entry, values: Mapping[Value, ColumnElement[Any]]) -> ColumnElement[Any]:
+def _entry(
+    entry: Entry, values: Mapping[Value, ColumnElement[Any]], keyed: Mapping[Value, Keyed]
+) -> ColumnElement[Any]:
     if isinstance(entry, Value):
         return values[entry]
     if isinstance(entry, Constant):
         return _json(entry.json)
     if isinstance(entry, Lookup):
-        whens = [
-            (values[entry.value] == _literal(found), _json(json)) for found, json in entry.table
-        ]
-        return case(*whens, else_=literal_column("NULL::json"))
-    return _object(entry, values)
+        return _lookup(entry, values[entry.value], keyed.get(entry.value))
+    return _object(entry, values, keyed)
+
+
+def _lookup(lookup: Lookup, value: ColumnElement[Any], keyed: Keyed | None) -> ColumnElement[Any]:
+    table = dict(lookup.table)
+    if keyed is not None:  # PostgreSQL folds the constant array once, when planning
+        items = ", ".join(
+            f"{_STRING(table[v])}::json" if v in table else "NULL::json" for v in keyed.values
+        )
+        array = literal_column(f"(ARRAY[{items}]::json[])", ARRAY(JSON))
+        return array[keyed.key] if keyed.values else literal_column("NULL::json")
+    whens = [(value == _literal(found), _json(json)) for found, json in lookup.table]
+    return case(*whens, else_=literal_column("NULL::json"))
 
 
 def _literal(text: str) -> ColumnElement[str]:

@@ -33,10 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from geo.coords import LonLat
 from geo.db import Executor
 from geo.grids.models import Grid
-from geo.json_objects import Template, Value, json_text
+from geo.json_objects import Keyed, Template, Value, json_text
 from geo.merchants.errors import InvalidField, OutOfRange
 from geo.merchants.hours import OpeningHours, is_open_at, parse_hours
-from geo.merchants.models import KEY_OF_CATEGORY, Merchant, MerchantStatus
+from geo.merchants.models import CATEGORY_KEYS, KEY_OF_CATEGORY, Merchant, MerchantStatus
 from geo.merchants.nearest import (
     MAX_PAGE,
     candidates,
@@ -146,6 +146,7 @@ MERCHANT_VALUES: dict[Value, ColumnElement[Any]] = {
     Value.OUTSIDE_COVERAGE: _M.outside_coverage,
     Value.VERSION: _M.version,
 }
+MERCHANT_KEYED = {Value.CATEGORY: Keyed(_M.category_key, CATEGORY_KEYS)}
 
 
 _VALUES = itemgetter(*_FIELDS)
@@ -224,7 +225,10 @@ def _nearby_statement(
     if template is None:
         columns = MERCHANT_COLUMNS
     else:
-        columns = (_M.id.label("id"), json_text(template, MERCHANT_VALUES).label("json"))
+        columns = (
+            _M.id.label("id"),
+            json_text(template, MERCHANT_VALUES, MERCHANT_KEYED).label("json"),
+        )
     found = candidates(
         MERCHANTS,
         columns,

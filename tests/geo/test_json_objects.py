@@ -1,0 +1,72 @@
+"""Templates written as JSON by PostgreSQL (geo.json_objects), read back and compared."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import Integer, Text, literal, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from geo.json_objects import MAX_KEYS, Constant, Keyed, Lookup, Value, fits, json_text
+
+pytestmark = pytest.mark.anyio
+
+AWKWARD = ['双"引号"', "back\\slash", "it's", "tab\there", "new\nline", "面馆 🍜", "\x01"]
+LABELS = (("a", '{"label":"甲"}'), ("b", '"乙"'))
+
+
+async def written(engine: AsyncEngine, template: Any, values: dict[Value, Any], **kw: Any) -> Any:
+    async with engine.connect() as conn:
+        text = await conn.scalar(select(json_text(template, values, **kw)))
+    return json.loads(text, object_pairs_hook=lambda pairs: [list(p) for p in pairs])
+
+
+@pytest.mark.parametrize("name", AWKWARD)
+async def test_strings_come_back_as_they_were(engine: AsyncEngine, name: str) -> None:
+    template = (("n", Value.NAME), ("x", Value.LONGITUDE), ("none", Value.PHONE))
+    values = {Value.NAME: literal(name, Text), Value.LONGITUDE: literal(113.6516718),
+              Value.PHONE: literal(None, Text)}  # fmt: skip
+    assert await written(engine, template, values) == [
+        ["n", name],
+        ["x", 113.6516718],
+        ["none", None],
+    ]
+
+
+async def test_keys_keep_their_order_and_nest(engine: AsyncEngine) -> None:
+    template = (
+        ("z", Value.NAME),
+        ("a", (("y", Constant('"WGS84"')), ("b", Value.VERSION))),
+        ("m", Constant("null")),
+    )
+    values = {Value.NAME: literal("店", Text), Value.VERSION: literal(3, Integer)}
+    assert await written(engine, template, values) == [
+        ["z", "店"],
+        ["a", [["y", "WGS84"], ["b", 3]]],
+        ["m", None],
+    ]
+
+
+@pytest.mark.parametrize("code", ["a", "b", "c"])
+async def test_a_lookup_by_value_or_by_key_writes_the_same(engine: AsyncEngine, code: str) -> None:
+    template = (("k", Lookup(Value.CATEGORY, LABELS)),)
+    by_value = await written(engine, template, {Value.CATEGORY: literal(code, Text)})
+    position = ["a", "b", "c"].index(code) + 1
+    keyed = {Value.CATEGORY: Keyed(literal(position, Integer), ("a", "b", "c"))}
+    by_key = await written(engine, template, {Value.CATEGORY: literal(code, Text)}, keyed=keyed)
+    expected = {"a": [["label", "甲"]], "b": "乙", "c": None}[code]  # c: not in the table
+    assert by_value == by_key == [["k", expected]]
+
+
+def test_templates_past_postgresqls_argument_limit_are_refused() -> None:
+    wide = tuple((f"k{i}", Value.NAME) for i in range(MAX_KEYS + 1))
+    assert fits(wide[:MAX_KEYS]) and not fits(wide) and not fits((("in", wide),))
+    with pytest.raises(ValueError):
+        json_text(wide, {Value.NAME: literal("x", Text)})
+
+
+def test_a_key_holding_nul_is_refused() -> None:
+    with pytest.raises(ValueError):
+        json_text((("a\x00b", Value.NAME),), {Value.NAME: literal("x", Text)})

@@ -13,8 +13,8 @@ marks those resolvers `_is_default`), whose type is a scalar, an enum, or an obj
 without an `is_type_of` check (no interfaces). A value that is None, or that the scalar
 refuses, goes through graphql-core's own path, so null handling and error messages stay
 exactly graphql-core's; an error inside an object's selection is handled as graphql-core's
-execute_field would. An object that is an ``orjson.Fragment`` is the JSON PostgreSQL wrote
-for this very selection (``api.json_nodes``) and is passed on as it is. Everything else
+execute_field would. An object or list that is an ``orjson.Fragment`` is the JSON PostgreSQL
+wrote for this very selection (``api.json_nodes``) and is passed on as it is. Everything else
 (resolvers, lists, unions, introspection) is untouched.
 tests/api/test_execution.py holds both executors to the same answers.
 """
@@ -163,7 +163,7 @@ class LeanExecutor(IncrementalExecutor):
                     if coerced is not None and coerced is not Undefined:
                         results[response_name] = coerced
                         continue
-                if type(value) is Fragment and plain is not None and plain.object_type:
+                if type(value) is Fragment and plain is not None and plain.leaf is None:
                     results[response_name] = value  # written by PostgreSQL (api.json_nodes)
                     continue
                 field_path = Path(path, response_name, type_name)

@@ -1,27 +1,32 @@
-"""The nodes of a nearby list written as JSON by PostgreSQL, when the selection allows it.
+"""A nearby list's edges (or nodes) written as JSON by PostgreSQL, when the selection allows.
 
-Why: a page of 20 nearby merchants spends about a fifth of the server's CPU turning rows
-into Python values, Python values into objects, objects into response dictionaries and
-those into JSON. For a selection on the node that is only plain fields (``MERCHANT``
-below), the answer for each node is fixed by the document alone, so PostgreSQL can write
-it (``geo.json_objects``) and the executor passes the text through (``orjson.Fragment``,
-``api.execution``). Measured with ``bench/bench_merchants.py``; the closing note of the
-merchants issue has the figures.
+Why: a page of 20 nearby merchants spent about a quarter of the server's CPU turning rows
+into Python values, values into objects, objects into response dictionaries and those into
+JSON. For a selection of plain fields only (``NEARBY_MERCHANT_EDGE`` and ``MERCHANT``
+below), the answer for each row is fixed by the document alone, so PostgreSQL can write it
+(``geo.json_objects``) and the executor passes the text on (``orjson.Fragment``,
+``api.execution``): the whole ``edges`` list when every field of the edge can be written,
+else each edge's ``node`` (an edge asking for its ``cursor``). Server CPU per nearby
+request, in process, same minutes: 1.41 ms built in Python, 1.08 ms written
+(``JSON_NODES=0`` switches it off); bench/bench_merchants.py has the throughput.
 
 A template is made only when the answer cannot differ from the one built in Python:
 * the request runs through ``api.http``'s executor (``Context.json_nodes``), which knows
-  to pass a written node through;
+  to pass a written value through;
 * the document has no directive anywhere (``@skip(if: $v)`` would make the selection
   depend on the variables), so the fields are collected here as graphql-core collects
   them: fragments whose type condition applies, merged by response name, in order;
-* every field selected on the node is one of ``MERCHANT``'s, without arguments, and the
-  output is WGS 84 (other systems are converted in Python).
+* every field written is one of those listed below, without arguments, and the output is
+  WGS 84 (other systems are converted in Python);
+* ``edges`` is selected under one response name.
 Otherwise :func:`merchant_template` answers None and the resolver builds objects.
+tests/api/test_json_nodes.py holds both paths to the same answers, key order included.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -51,8 +56,17 @@ Fields = dict[str, list[FieldNode]]
 Writer = Callable[["_Collector", list[FieldNode]], Entry | None]
 
 
-def merchant_template(info: strawberry.Info[Any, Any], system: CoordSystem) -> Template | None:
-    """The template of ``edges { node { ... } }`` below the current field, or None."""
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What PostgreSQL writes for a nearby list: each edge whole, or each edge's node."""
+
+    template: Template
+    edges: bool
+
+
+def merchant_template(info: strawberry.Info[Any, Any], system: CoordSystem) -> Written | None:
+    """The template of ``edges { ... }`` below the current field, else of its
+    ``node { ... }``, else None."""
     if system is not CoordSystem.WGS84 or not getattr(info.context, "json_nodes", False):
         return None
     raw: GraphQLResolveInfo = info._raw_info
@@ -68,21 +82,24 @@ def merchant_template(info: strawberry.Info[Any, Any], system: CoordSystem) -> T
 
 #: Templates by the identity of their field nodes (documents are cached by text in api.http
 #: and the entry keeps its nodes alive, so an id is not reused while the entry stands).
-_TEMPLATES: dict[tuple[int, ...], tuple[list[FieldNode], Template | None]] = {}
+_TEMPLATES: dict[tuple[int, ...], tuple[list[FieldNode], Written | None]] = {}
 _CACHE_SIZE = 512
 
 
-def _merchant_template(raw: GraphQLResolveInfo, schema: strawberry.Schema) -> Template | None:
+def _merchant_template(raw: GraphQLResolveInfo, schema: strawberry.Schema) -> Written | None:
     if has_directives(raw.operation, raw.fragments):
         return None
     collector = _Collector(raw.schema, raw.fragments, _plain(schema))
-    connection = collector.fields(raw.field_nodes, "NearbyMerchantConnection")
-    edges = collector.only(connection, "edges")
-    node = collector.only(collector.fields(edges, "NearbyMerchantEdge"), "node") if edges else None
-    if not node:
+    edges = collector.only(collector.fields(raw.field_nodes, "NearbyMerchantConnection"), "edges")
+    if not edges:
         return None
-    template = collector.template(node, "Merchant", MERCHANT)
-    return template if template is not None and fits(template) else None
+    edge_fields = collector.fields(edges, "NearbyMerchantEdge")
+    whole = collector.template_of(edge_fields, "NearbyMerchantEdge", NEARBY_MERCHANT_EDGE)
+    if whole is not None and fits(whole):
+        return Written(whole, edges=True)
+    node = collector.only(edge_fields, "node")
+    template = collector.template(node, "Merchant", MERCHANT) if node else None
+    return Written(template, edges=False) if template is not None and fits(template) else None
 
 
 @cache
@@ -151,8 +168,15 @@ class _Collector:
     def template(
         self, nodes: list[FieldNode], type_name: str, writers: dict[str, Writer]
     ) -> Template | None:
+        """The template of the selection below ``nodes``, or None if a field cannot be
+        written (not in ``writers``, or with arguments)."""
+        return self.template_of(self.fields(nodes, type_name), type_name, writers)
+
+    def template_of(
+        self, fields: Fields, type_name: str, writers: dict[str, Writer]
+    ) -> Template | None:
         entries: list[tuple[str, Entry]] = []
-        for key, field_nodes in self.fields(nodes, type_name).items():
+        for key, field_nodes in fields.items():
             name = field_nodes[0].name.value
             if name == "__typename":
                 entries.append((key, Constant(_json(type_name))))
@@ -217,6 +241,10 @@ def _location(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
     return collector.template(nodes, "Point", point)
 
 
+def _merchant(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
+    return collector.template(nodes, "Merchant", MERCHANT)
+
+
 #: The fields of a Merchant PostgreSQL can write, and how.
 MERCHANT: dict[str, Writer] = {
     "id": _value(Value.ID_TEXT),
@@ -229,4 +257,11 @@ MERCHANT: dict[str, Writer] = {
     "verified": _value(Value.VERIFIED),
     "outsideCoverage": _value(Value.OUTSIDE_COVERAGE),
     "version": _value(Value.VERSION),
+}
+#: The fields of a NearbyMerchantEdge PostgreSQL can write (not the cursor: Python's
+#: float.hex), and how.
+NEARBY_MERCHANT_EDGE: dict[str, Writer] = {
+    "distanceM": _value(Value.DISTANCE),
+    "walkingMinutes": _value(Value.WALKING_MINUTES),
+    "node": _merchant,
 }

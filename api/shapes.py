@@ -117,9 +117,10 @@ def complete(shape: Shape, value: Any) -> dict[str, Any]:
             if coerced is None or coerced is Undefined:
                 raise NotPlain
             result[response_name] = coerced
+        elif type(found) is Fragment:  # JSON PostgreSQL wrote for the selection (json_nodes)
+            result[response_name] = found
         elif kind == OBJECT:
-            # A Fragment is the JSON PostgreSQL wrote for this selection (api.json_nodes).
-            result[response_name] = found if type(found) is Fragment else complete(how, found)
+            result[response_name] = complete(how, found)
         elif type(found) in (list, tuple):
             result[response_name] = [complete(how, item) for item in found]
         else:

@@ -78,14 +78,14 @@ class MerchantQuery:
             point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
             no_nul(text=text)
             system = CoordSystem(output)
-            template = merchant_template(info, system)
+            written = merchant_template(info, system)
             async with info.context.connect() as connection:
-                if template is not None:
-                    written = await queries.nearby_merchants_json(
-                        connection, point, template, radius_m=radius_m, categories=categories,
-                        text=text, open_at=when, limit=first, after=cursor,
+                if written is not None:
+                    found = await queries.nearby_merchants_json(
+                        connection, point, written.template, radius_m=radius_m,
+                        categories=categories, text=text, open_at=when, limit=first, after=cursor,
                     )  # fmt: skip
-                    return NearbyMerchantConnection.from_written(written)
+                    return NearbyMerchantConnection.from_written(found, written.edges)
                 page = await queries.nearby_merchants(
                     connection, point, radius_m=radius_m, categories=categories, text=text,
                     open_at=when, limit=first, after=cursor,

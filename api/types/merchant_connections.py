@@ -24,8 +24,7 @@ from geo.service_points.queries import ServicePointRow
 @strawberry.type
 class NearbyMerchantEdge:
     node_id: strawberry.Private[int]
-    #: A Merchant, or the JSON PostgreSQL wrote for the node's selection (api.json_nodes).
-    node: Merchant
+    node: Merchant  # or the JSON PostgreSQL wrote for its selection (api.json_nodes)
     distance_m: float = strawberry.field(description="Geodesic metres (WGS 84) from the point.")
     walking_minutes: float = strawberry.field(
         description="distanceM × 1.3 (detour factor) ÷ 80 m/min (walking speed)."
@@ -39,7 +38,7 @@ class NearbyMerchantEdge:
 
 @strawberry.type(description="Nearest first by geodesic distance, then by id.")
 class NearbyMerchantConnection:
-    edges: list[NearbyMerchantEdge]
+    edges: list[NearbyMerchantEdge]  # or the JSON PostgreSQL wrote for them (api.json_nodes)
     page_info: PageInfo
 
     @classmethod
@@ -56,9 +55,13 @@ class NearbyMerchantConnection:
         return cls(edges=edges, page_info=_nearby_page_info(page))
 
     @classmethod
-    def from_written(cls, page: Page[Nearby[Written]]) -> Any:
-        """The connection of nodes PostgreSQL wrote (api.json_nodes)."""
-        edges = [
+    def from_written(cls, page: Page[Nearby[Written]], edges: bool) -> Any:
+        """The connection of what PostgreSQL wrote (api.json_nodes): the edges whole, or
+        each edge's node."""
+        if edges:
+            written = Fragment(f"[{','.join(n.item.json for n in page.items)}]")
+            return cls(edges=written, page_info=_nearby_page_info(page))  # type: ignore[arg-type]
+        nodes = [
             NearbyMerchantEdge(
                 node_id=n.item.id,
                 node=Fragment(n.item.json),  # type: ignore[arg-type]
@@ -67,7 +70,7 @@ class NearbyMerchantConnection:
             )
             for n in page.items
         ]
-        return cls(edges=edges, page_info=_nearby_page_info(page))
+        return cls(edges=nodes, page_info=_nearby_page_info(page))
 
 
 @strawberry.type

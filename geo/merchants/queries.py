@@ -16,6 +16,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Float,
     Integer,
     Select,
     SmallInteger,
@@ -44,7 +45,12 @@ from geo.merchants.nearest import (
     minute_of_week,
     nearest,
 )
-from geo.merchants.taxonomy import get_category, walking_minutes
+from geo.merchants.taxonomy import (
+    DETOUR_FACTOR,
+    WALKING_SPEED_M_PER_MIN,
+    get_category,
+    walking_minutes,
+)
 from geo.merchants.text import MAX_QUERY_CHARS, normalize_text, query_grams
 
 T = TypeVar("T")
@@ -132,21 +138,45 @@ MERCHANT_COLUMNS: tuple[ColumnElement[Any], ...] = (
 )
 _FIELDS = tuple(c.key for c in MERCHANT_COLUMNS)
 
-#: What a merchant's JSON object (``geo.json_objects``) may hold.
-MERCHANT_VALUES: dict[Value, ColumnElement[Any]] = {
-    Value.ID_TEXT: cast(_M.id, Text),
-    Value.NAME: _M.name,
-    Value.CATEGORY: _M.category,
-    Value.PHONE: _M.phone,
-    Value.ADDRESS: _M.address,
-    Value.LONGITUDE: func.ST_X(_M.location),
-    Value.LATITUDE: func.ST_Y(_M.location),
-    Value.STATUS: _M.status,
-    Value.VERIFIED: _M.verified,
-    Value.OUTSIDE_COVERAGE: _M.outside_coverage,
-    Value.VERSION: _M.version,
-}
-MERCHANT_KEYED = {Value.CATEGORY: Keyed(_M.category_key, CATEGORY_KEYS)}
+#: What a nearby search reads for the JSON objects it writes (``geo.json_objects``).
+_WRITTEN_COLUMNS: tuple[ColumnElement[Any], ...] = (
+    _M.id.label("id"),
+    _M.name.label("name"),
+    _M.category.label("category"),
+    _M.category_key.label("category_key"),
+    _M.phone.label("phone"),
+    _M.address.label("address"),
+    func.ST_X(_M.location).label("longitude"),
+    func.ST_Y(_M.location).label("latitude"),
+    _M.status.label("status"),
+    _M.verified.label("verified"),
+    _M.outside_coverage.label("outside_coverage"),
+    _M.version.label("version"),
+)
+
+
+def _written(found: Any, template: Template) -> Select[Any]:
+    """Each row of the ``found`` candidates as its id, distance, stream and the JSON text
+    ``template`` asks for: written after the LIMIT, so only for the rows fetched."""
+    c = found.c
+    walking = c.distance_m * literal(DETOUR_FACTOR, Float) / literal(WALKING_SPEED_M_PER_MIN, Float)
+    values = {
+        Value.ID_TEXT: cast(c.id, Text),
+        Value.NAME: c.name,
+        Value.CATEGORY: c.category,
+        Value.PHONE: c.phone,
+        Value.ADDRESS: c.address,
+        Value.LONGITUDE: c.longitude,
+        Value.LATITUDE: c.latitude,
+        Value.STATUS: c.status,
+        Value.VERIFIED: c.verified,
+        Value.OUTSIDE_COVERAGE: c.outside_coverage,
+        Value.VERSION: c.version,
+        Value.DISTANCE: c.distance_m,
+        Value.WALKING_MINUTES: walking,  # as Python computes it: (d × 1.3) / 80, in doubles
+    }
+    keyed = {Value.CATEGORY: Keyed(c.category_key, CATEGORY_KEYS)}
+    return sa_select(c.id, c.distance_m, c.stream, json_text(template, values, keyed).label("json"))
 
 
 _VALUES = itemgetter(*_FIELDS)
@@ -222,22 +252,15 @@ def _nearby_statement(
         where += name_conditions(_M.name, _M.name_grams if grams else None)
     if open_at:
         where += [_M.status == bindparam("open"), open_condition(_M.open_minutes)]
-    if template is None:
-        columns = MERCHANT_COLUMNS
-    else:
-        columns = (
-            _M.id.label("id"),
-            json_text(template, MERCHANT_VALUES, MERCHANT_KEYED).label("json"),
-        )
     found = candidates(
         MERCHANTS,
-        columns,
+        MERCHANT_COLUMNS if template is None else _WRITTEN_COLUMNS,
         where=where,
         stream_column=_M.category_key if streams else None,
         one_stream=streams == 1,
         keyset=keyset,
     )
-    return found
+    return found if template is None else _written(found.subquery("found"), template)
 
 
 async def nearby_merchants(

@@ -1,5 +1,6 @@
-"""Nodes written as JSON by PostgreSQL (api.json_nodes) answer exactly as nodes built in
-Python: same keys, same order, same values; selections it cannot write fall back."""
+"""Edges and nodes written as JSON by PostgreSQL (api.json_nodes) answer exactly as those
+built in Python: same keys, same order, same values (walkingMinutes included, computed on
+each side); selections it cannot write fall back."""
 
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ def nearby(node: str, arguments: str = "", edge: str = "distanceM") -> str:
 
 
 WRITTEN = {
-    "every field, aliases, a fragment": nearby(FULL_NODE),
+    "every field, aliases, a fragment": nearby(
+        FULL_NODE, edge="walkingMinutes __typename d: distanceM"
+    ),
     "one category": nearby("id name category { code }", ', categories: ["pharmacy"]'),
     "two categories": nearby("id name", ', categories: ["pharmacy", "bookstore"]'),
     "text and hours": nearby("name", ', text: "店", openAt: "2026-11-27T10:00:00+08:00"'),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -53,18 +53,15 @@ class Context:
         async with self.sessionmaker() as session:
             yield session
 
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[Executor]:
+    def connect(self) -> AbstractAsyncContextManager[Executor]:
         """A short autocommit connection for ONE resolver call that needs rows, not objects.
 
         Hot read paths (gridAt, nearby searches) use it: see geo.db.make_read_pool for why.
+        The pool's own context manager is handed out as it is (one generator less a call).
         """
         if self.read_pool is None:
-            async with self.engine.connect() as connection:
-                yield connection
-            return
-        async with self.read_pool.connection() as connection:
-            yield connection
+            return self.engine.connect()
+        return self.read_pool.connection()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -148,9 +148,23 @@ def _page_info(page: Page[Any], edges: list[Any]) -> PageInfo:
 
 
 def _nearby_page_info(page: Page[Nearby[Any]]) -> PageInfo:
-    last = page.items[-1] if page.items else None
-    end = encode_distance_cursor(last.distance_m, last.item.id) if last else None
-    return PageInfo(has_next_page=page.has_next_page, end_cursor=end)
+    return _NearbyPageInfo(page)  # type: ignore[return-value]
+
+
+class _NearbyPageInfo:
+    """A PageInfo whose end cursor is encoded only when asked for: most nearby lists are
+    read one page at a time, without it."""
+
+    __slots__ = ("_page", "has_next_page")
+
+    def __init__(self, page: Page[Nearby[Any]]) -> None:
+        self._page = page
+        self.has_next_page = page.has_next_page
+
+    @property
+    def end_cursor(self) -> str | None:
+        last = self._page.items[-1] if self._page.items else None
+        return encode_distance_cursor(last.distance_m, last.item.id) if last else None
 
 
 NearbyMerchantsResult = Annotated[

@@ -86,6 +86,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=args.workers,
         log_config=None,
         access_log=False,
+        # X-Forwarded-For is read by api.ratelimit, from TRUSTED_PROXIES only; uvicorn's
+        # own handling would trust any proxy on 127.0.0.1 and rewrite the client first.
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
 

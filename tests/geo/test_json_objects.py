@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, Text, literal, select
+from sqlalchemy import Float, Integer, Text, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from geo.json_objects import MAX_KEYS, Constant, Keyed, Lookup, Value, fits, json_text
@@ -67,6 +67,27 @@ def test_templates_past_postgresqls_argument_limit_are_refused() -> None:
         json_text(wide, {Value.NAME: literal("x", Text)})
 
 
-def test_a_key_holding_nul_is_refused() -> None:
+def test_a_constant_holding_nul_is_refused() -> None:
     with pytest.raises(ValueError):
-        json_text((("a\x00b", Value.NAME),), {Value.NAME: literal("x", Text)})
+        json_text((("a", Constant('"a\x00b"')),), {})
+
+
+async def test_a_key_holding_nul_is_escaped(engine: AsyncEngine) -> None:
+    template = (("a\x00b", Value.NAME),)
+    assert await written(engine, template, {Value.NAME: literal("x", Text)}) == [["a\x00b", "x"]]
+
+
+async def test_booleans_and_numbers_are_json(engine: AsyncEngine) -> None:
+    template = (("t", Value.VERIFIED), ("f", Value.OUTSIDE_COVERAGE), ("v", Value.VERSION),
+                ("id", Value.ID_TEXT), ("d", Value.DISTANCE), ("n", Value.LATITUDE))  # fmt: skip
+    values = {Value.VERIFIED: literal(True), Value.OUTSIDE_COVERAGE: literal(False),
+              Value.VERSION: literal(7, Integer), Value.ID_TEXT: literal(42, Integer),
+              Value.DISTANCE: literal(0.1 + 0.2), Value.LATITUDE: literal(None, Float)}  # fmt: skip
+    assert await written(engine, template, values) == [
+        ["t", True],
+        ["f", False],
+        ["v", 7],
+        ["id", "42"],
+        ["d", 0.1 + 0.2],
+        ["n", None],
+    ]

@@ -16,8 +16,9 @@ inserts the current one, so the two CPU cores stay busy.
 
 A large import into a small table (a first chunk that is full, into a table holding fewer
 rows than a chunk) follows PostgreSQL's advice for populating a database: the table's
-secondary indexes and foreign keys are dropped first and rebuilt at the end, which for a
-million merchants is about twice as fast as updating four indexes row by row. The table
+secondary indexes, foreign keys and (when no foreign key refers to the table) primary key
+are dropped first and rebuilt at the end, which for a million merchants is about twice as
+fast as updating five indexes row by row. The table
 is then locked (ACCESS EXCLUSIVE) until the caller commits. See bench/bench_merchants.py
 for the figures.
 

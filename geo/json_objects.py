@@ -6,12 +6,12 @@ instead of fourteen typed ones, and nothing is converted, built or serialised pe
 Python. The caller says which keys, in which order, hold what (a :data:`Template`); the
 table's module says which SQL expression gives each :class:`Value`.
 
-How it is written: one ``concat()`` per object, of the constant text between the values
-and the values themselves. ``json_build_object`` would do, at twice the cost (6.4 against
-3.5 µs a row, 100,000 merchants in psql; in a nearby page, 0.06 against
-0.24 ms by EXPLAIN ANALYZE): it looks up every argument's type on every row,
-where ``concat`` looks each one up once per statement. So each value is given in a form
-whose text is already JSON:
+How it is written: one ``concat()`` per row, of the constant text between the values and
+the values themselves (nested objects inline). ``json_build_object`` would do, at twice
+the cost (6.4 against 3.5 µs a row, 100,000 merchants in psql; in a nearby page, 0.24
+against 0.06 ms by EXPLAIN ANALYZE): it looks up every argument's type on every row, where
+``concat`` looks each one up once per statement. So each value is given in a form whose
+text is already JSON:
 
 * strings through ``to_json`` (JSON-escaped, control characters as ``\\u00XX``);
 * numbers as PostgreSQL writes them, in their shortest exact form (``extra_float_digits``
@@ -31,14 +31,15 @@ import orjson
 from sqlalchemy import ARRAY, ColumnElement, String, Text, case, cast, func, literal_column
 from sqlalchemy.dialects import postgresql
 
-#: PostgreSQL functions take at most 100 arguments: an object of n keys takes 2n + 1.
-MAX_KEYS: Final = 49
+#: PostgreSQL functions take at most 100 arguments: an object of n values (nested objects'
+#: included) takes at most 2n + 1.
+MAX_VALUES: Final = 49
 
 
 class Value(Enum):
     """What a key of a row's object may hold (a table offers some of these)."""
 
-    ID_TEXT = "id_text"  # the (integer) id, as a string
+    ID_TEXT = "id_text"  # the (integer, never null) id, as a string
     NAME = "name"
     CATEGORY = "category"
     KIND = "kind"
@@ -56,8 +57,8 @@ class Value(Enum):
 
 _STRINGS = frozenset({Value.NAME, Value.CATEGORY, Value.KIND, Value.PHONE, Value.ADDRESS})
 _STRINGS |= {Value.STATUS}
-_BOOLEANS = frozenset({Value.VERIFIED, Value.OUTSIDE_COVERAGE})
-#: The rest are numbers (ID_TEXT an integer, quoted here).
+#: The rest are booleans (VERIFIED, OUTSIDE_COVERAGE) and numbers (ID_TEXT an integer,
+#: quoted here).
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +96,15 @@ _STRING = String().literal_processor(postgresql.dialect())
 
 
 def fits(template: Template) -> bool:
-    """True if PostgreSQL can write the template (at most MAX_KEYS keys per object)."""
-    return len(template) <= MAX_KEYS and all(
-        fits(entry) for _, entry in template if isinstance(entry, tuple)
+    """True if PostgreSQL can write the template: at most MAX_VALUES values, nested objects'
+    included (one ``concat`` writes the whole object)."""
+    return _count(template) <= MAX_VALUES
+
+
+def _count(template: Template) -> int:
+    return sum(
+        _count(entry) if isinstance(entry, tuple) else not isinstance(entry, Constant)
+        for _, entry in template
     )
 
 
@@ -109,25 +116,13 @@ def json_text(
     """The SQL text of each row's object; ``values`` maps the table's values to SQL,
     ``keyed`` those also held as a position.
 
-    Raises ValueError for a template that does not fit or a key holding NUL, KeyError for
+    Raises ValueError for a template that does not fit or text holding NUL, KeyError for
     a value the table does not offer.
     """
     if not fits(template):
-        raise ValueError(f"a JSON object of at most {MAX_KEYS} keys")
-    return _object(template, values, keyed or {})
-
-
-def _object(
-    template: Template, values: Mapping[Value, ColumnElement[Any]], keyed: Mapping[Value, Keyed]
-) -> ColumnElement[str]:
+        raise ValueError(f"a JSON object of at most {MAX_VALUES} values")
     parts: list[str | ColumnElement[Any]] = []
-    for n, (key, entry) in enumerate(template):
-        parts.append(("{" if n == 0 else ",") + orjson.dumps(key).decode() + ":")
-        if isinstance(entry, Constant):
-            parts.append(entry.json)
-        else:
-            parts.append(_entry(entry, values, keyed))
-    parts.append("}" if template else "{}")
+    _write(template, values, keyed or {}, parts)
     merged: list[str | ColumnElement[Any]] = []
     for part in parts:  # neighbouring constants as one argument
         if isinstance(part, str) and merged and isinstance(merged[-1], str):
@@ -137,27 +132,34 @@ def _object(
     return func.concat(*(_literal(p) if isinstance(p, str) else p for p in merged), type_=Text)
 
 
-def _entry(
-    entry: Entry, values: Mapping[Value, ColumnElement[Any]], keyed: Mapping[Value, Keyed]
-) -> ColumnElement[Any]:
-    if isinstance(entry, Value):
-        return func.coalesce(_json_value(entry, values[entry]), literal_column("'null'"))
-    if isinstance(entry, Lookup):
-        return func.coalesce(
-            _lookup(entry, values[entry.value], keyed.get(entry.value)), literal_column("'null'")
-        )
-    assert isinstance(entry, tuple)
-    return _object(entry, values, keyed)
+def _write(
+    template: Template,
+    values: Mapping[Value, ColumnElement[Any]],
+    keyed: Mapping[Value, Keyed],
+    parts: list[str | ColumnElement[Any]],
+) -> None:
+    """Appends the object's parts: constant text, and SQL whose text is JSON."""
+    for n, (key, entry) in enumerate(template):
+        parts.append(("{" if n == 0 else ",") + orjson.dumps(key).decode() + ":")
+        if isinstance(entry, Constant):
+            parts.append(entry.json)
+        elif isinstance(entry, Lookup):
+            found = _lookup(entry, values[entry.value], keyed.get(entry.value))
+            parts.append(func.coalesce(found, literal_column("'null'")))
+        elif isinstance(entry, tuple):
+            _write(entry, values, keyed, parts)
+        elif entry is Value.ID_TEXT:  # an id is never null
+            parts += ['"', cast(values[entry], Text), '"']
+        else:
+            parts.append(func.coalesce(_json_value(entry, values[entry]), literal_column("'null'")))
+    parts.append("}" if template else "{}")
 
 
 def _json_value(value: Value, sql: ColumnElement[Any]) -> ColumnElement[Any]:
     if value in _STRINGS:
         return cast(func.to_json(sql), Text)
-    if value in _BOOLEANS:
-        return cast(sql, Text)  # 'true' / 'false' (concat alone would write t / f)
-    if value is Value.ID_TEXT:
-        return func.concat(literal_column("'\"'"), sql, literal_column("'\"'"))
-    return cast(sql, Text)  # a number: its text is JSON
+    # A boolean's text is true / false (concat alone would write t / f), a number's is JSON.
+    return cast(sql, Text)
 
 
 def _lookup(lookup: Lookup, value: ColumnElement[Any], keyed: Keyed | None) -> ColumnElement[Any]:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Float, Integer, Text, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from geo.json_objects import MAX_KEYS, Constant, Keyed, Lookup, Value, fits, json_text
+from geo.json_objects import MAX_VALUES, Constant, Keyed, Lookup, Value, fits, json_text
 
 pytestmark = pytest.mark.anyio
 
@@ -61,8 +61,11 @@ async def test_a_lookup_by_value_or_by_key_writes_the_same(engine: AsyncEngine, 
 
 
 def test_templates_past_postgresqls_argument_limit_are_refused() -> None:
-    wide = tuple((f"k{i}", Value.NAME) for i in range(MAX_KEYS + 1))
-    assert fits(wide[:MAX_KEYS]) and not fits(wide) and not fits((("in", wide),))
+    wide = tuple((f"k{i}", Value.NAME) for i in range(MAX_VALUES + 1))
+    assert fits(wide[:MAX_VALUES]) and not fits(wide) and not fits((("in", wide),))
+    half = wide[: MAX_VALUES // 2 + 1]
+    assert fits(half) and not fits((("a", half), ("b", half)))  # nested objects count too
+    assert fits((*wide[:MAX_VALUES], ("c", Constant("1"))))  # constants take no argument
     with pytest.raises(ValueError):
         json_text(wide, {Value.NAME: literal("x", Text)})
 

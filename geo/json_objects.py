@@ -17,7 +17,8 @@ text is already JSON:
 * numbers as PostgreSQL writes them, in their shortest exact form (``extra_float_digits``
   at its default, 1; a whole ``float8`` comes without ``.0``, which a reader parses to the
   same value). Only finite numbers may be given: ``NaN`` is not JSON;
-* booleans as ``true`` / ``false``; null, for any value, as ``null``.
+* booleans as ``true`` / ``false``; null, for the values that may be null
+  (:data:`NULLABLE`) and for a lookup that finds nothing, as ``null``.
 """
 
 from __future__ import annotations
@@ -57,8 +58,12 @@ class Value(Enum):
 
 _STRINGS = frozenset({Value.NAME, Value.CATEGORY, Value.KIND, Value.PHONE, Value.ADDRESS})
 _STRINGS |= {Value.STATUS}
-#: The rest are booleans (VERIFIED, OUTSIDE_COVERAGE) and numbers (ID_TEXT an integer,
-#: quoted here).
+_BOOLEANS = frozenset({Value.VERIFIED, Value.OUTSIDE_COVERAGE})
+#: The rest are numbers (ID_TEXT an integer, quoted here).
+
+#: Values that may be null. A table must give every other value as a NOT NULL expression:
+#: concat() writes a null as nothing at all, so each of these costs a coalesce() a row.
+NULLABLE: Final = frozenset({Value.PHONE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,18 +153,22 @@ def _write(
             parts.append(func.coalesce(found, literal_column("'null'")))
         elif isinstance(entry, tuple):
             _write(entry, values, keyed, parts)
-        elif entry is Value.ID_TEXT:  # an id is never null
-            parts += ['"', cast(values[entry], Text), '"']
+        elif entry is Value.ID_TEXT:
+            parts += ['"', values[entry], '"']
+        elif entry in NULLABLE:
+            found = cast(_json_value(entry, values[entry]), Text)
+            parts.append(func.coalesce(found, literal_column("'null'")))
         else:
-            parts.append(func.coalesce(_json_value(entry, values[entry]), literal_column("'null'")))
+            parts.append(_json_value(entry, values[entry]))
     parts.append("}" if template else "{}")
 
 
 def _json_value(value: Value, sql: ColumnElement[Any]) -> ColumnElement[Any]:
     if value in _STRINGS:
         return cast(func.to_json(sql), Text)
-    # A boolean's text is true / false (concat alone would write t / f), a number's is JSON.
-    return cast(sql, Text)
+    if value in _BOOLEANS:
+        return cast(sql, Text)  # true / false: concat alone would write t / f
+    return sql  # a number: concat writes it as JSON
 
 
 def _lookup(lookup: Lookup, value: ColumnElement[Any], keyed: Keyed | None) -> ColumnElement[Any]:

@@ -85,12 +85,12 @@ async def test_booleans_and_numbers_are_json(engine: AsyncEngine) -> None:
                 ("id", Value.ID_TEXT), ("d", Value.DISTANCE), ("n", Value.LATITUDE))  # fmt: skip
     values = {Value.VERIFIED: literal(True), Value.OUTSIDE_COVERAGE: literal(False),
               Value.VERSION: literal(7, Integer), Value.ID_TEXT: literal(42, Integer),
-              Value.DISTANCE: literal(0.1 + 0.2), Value.LATITUDE: literal(None, Float)}  # fmt: skip
+              Value.DISTANCE: literal(0.3), Value.LATITUDE: literal(-1e-05, Float)}  # fmt: skip
     assert await written(engine, template, values) == [
         ["t", True],
         ["f", False],
         ["v", 7],
         ["id", "42"],
-        ["d", 0.1 + 0.2],
-        ["n", None],
+        ["d", 0.3],
+        ["n", -1e-05],
     ]

@@ -14,6 +14,8 @@ from geo.json_objects import MAX_VALUES, Constant, Keyed, Lookup, Value, fits, j
 pytestmark = pytest.mark.anyio
 
 AWKWARD = ['双"引号"', "back\\slash", "it's", "tab\there", "new\nline", "面馆 🍜", "\x01"]
+#: Written by Python as 0.30000000000000004: PostgreSQL must give back the same double.
+INEXACT = 0.1 + 0.2
 LABELS = (("a", '{"label":"甲"}'), ("b", '"乙"'))
 
 
@@ -85,12 +87,12 @@ async def test_booleans_and_numbers_are_json(engine: AsyncEngine) -> None:
                 ("id", Value.ID_TEXT), ("d", Value.DISTANCE), ("n", Value.LATITUDE))  # fmt: skip
     values = {Value.VERIFIED: literal(True), Value.OUTSIDE_COVERAGE: literal(False),
               Value.VERSION: literal(7, Integer), Value.ID_TEXT: literal(42, Integer),
-              Value.DISTANCE: literal(0.3), Value.LATITUDE: literal(-1e-05, Float)}  # fmt: skip
+              Value.DISTANCE: literal(INEXACT), Value.LATITUDE: literal(-1e-05, Float)}  # fmt: skip
     assert await written(engine, template, values) == [
         ["t", True],
         ["f", False],
         ["v", 7],
         ["id", "42"],
-        ["d", 0.3],
+        ["d", INEXACT],
         ["n", -1e-05],
     ]

@@ -15,7 +15,10 @@ Figures printed:
   time (what a prepared statement costs) and planning + execution time of the exact
   statement ``geo.merchants.queries.nearby_merchants`` sends (EXPLAIN ANALYZE, timing
   off), p50/p99 over random points of the district, and how many statements a call took
-  (more than one only when the over-fetch did not prove the order);
+  (more than one only when the over-fetch did not prove the order); beside it, point by
+  point, the execution time of the statement the API sends for ``NEARBY_QUERY``, whose
+  rows come back as the JSON PostgreSQL writes (``api.json_nodes``): EXPLAIN counts the
+  writing there, but not the output of the column statement's fourteen columns;
 * the same statements prepared and run with ``plan_cache_mode = force_generic_plan``, to
   show a cached generic plan keeps the category index;
 * throughput of the bare SQL through a psycopg AsyncConnectionPool at ``--clients``
@@ -156,17 +159,23 @@ async def captured(
     return first, [p for s, p in sent if s == first], len(sent) / len(sample)
 
 
-def db_times(conninfo: str, sql: str, params: list[dict[str, Any]]) -> tuple[list[float], ...]:
-    """Planning and execution times PostgreSQL reports (EXPLAIN ANALYZE, timing off)."""
-    planning: list[float] = []
-    execution: list[float] = []
+def db_times(
+    conninfo: str, statements: list[tuple[str, list[dict[str, Any]]]]
+) -> list[tuple[list[float], list[float]]]:
+    """Execution and planning + execution times PostgreSQL reports (EXPLAIN ANALYZE, timing
+    off) for each statement, run point by point in turn, so that all sample the same
+    minutes of a machine whose speed drifts."""
+    found: list[tuple[list[float], list[float]]] = [([], []) for _ in statements]
     with psycopg.connect(conninfo) as conn:
-        for p in params:
-            plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql, p).fetchone()
-            assert plan is not None
-            planning.append(plan[0][0]["Planning Time"])
-            execution.append(plan[0][0]["Execution Time"])
-    return execution, [a + b for a, b in zip(planning, execution, strict=True)]
+        for n in range(min(len(params) for _, params in statements)):
+            for (sql, params), (execution, total) in zip(statements, found, strict=True):
+                plan = conn.execute(
+                    "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql, params[n]
+                ).fetchone()
+                assert plan is not None
+                execution.append(plan[0][0]["Execution Time"])
+                total.append(plan[0][0]["Planning Time"] + plan[0][0]["Execution Time"])
+    return found
 
 
 def index_of(conninfo: str, sql: str, params: dict[str, Any]) -> str:
@@ -247,13 +256,14 @@ async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
                 f"\nnearbyMerchants 1 km, first 20, {label}  [{index_of(conninfo, sql, params[0])}]"
             )
             print(f"  statements per call: {per_call:.3f}")
-            execution, total = db_times(conninfo, sql, params[:500])
+            sql_json, params_json, _ = await captured(engine, sample, search, written=True)
+            (execution, total), (written, _) = db_times(
+                conninfo, [(sql, params[:500]), (sql_json, params_json[:500])]
+            )
             print("  database time, execution:      ", summary(execution))
             print("  database time, plan + execute: ", summary(total))
-            sql_json, params_json, _ = await captured(engine, sample, search, written=True)
-            execution, _ = db_times(conninfo, sql_json, params_json[:500])
-            print("  database time, execution, nodes written as JSON (the API's statement):")
-            print("                                 ", summary(execution))
+            print("  the API's statement, nodes written as JSON, execution (EXPLAIN counts the")
+            print("  JSON it writes, not the column statement's output): ", summary(written))
             median, used = generic_plan(conninfo, sql, params[:200])
             print(f"  prepared, generic plan forced: median {median:.3f} ms client-side [{used}]")
             requests = nearby_requests(server.port, sample, search)

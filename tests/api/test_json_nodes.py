@@ -113,6 +113,21 @@ async def test_written_nodes_answer_as_built_ones(
         assert page(again)[0] and page(again)[0][0] not in edges
 
 
+async def test_aliases_all_the_way_down_and_an_empty_list(
+    places_client: httpx.AsyncClient, built_client: httpx.AsyncClient, statements: Any
+) -> None:
+    query = """query ($p: PointInput!) { n: nearbyMerchants(near: $p, radiusM: 800) {
+      ... on NearbyMerchantConnection { e: edges { m: distanceM n: node { i: id } } } } }"""
+    for near, rows in ((NEAR, 20), ({"longitude": 116.4, "latitude": 39.9}, 0)):  # Beijing
+        variables = {"query": query, "variables": {"p": near}}
+        with statements() as sent:
+            written = (await places_client.post("/graphql", json=variables)).text
+        assert any(WRITTEN_SQL in s for s in sent)
+        built = (await built_client.post("/graphql", json=variables)).text
+        assert ordered(written) == ordered(built)
+        assert len(orjson.loads(written)["data"]["n"]["e"]) == rows
+
+
 @pytest.mark.parametrize("query", BUILT.values(), ids=BUILT.keys())
 async def test_other_selections_are_built_in_python(
     places_client: httpx.AsyncClient, built_client: httpx.AsyncClient, query: str, statements: Any

@@ -139,20 +139,8 @@ MERCHANT_COLUMNS: tuple[ColumnElement[Any], ...] = (
 _FIELDS = tuple(c.key for c in MERCHANT_COLUMNS)
 
 #: What a nearby search reads for the JSON objects it writes (``geo.json_objects``).
-_WRITTEN_COLUMNS: tuple[ColumnElement[Any], ...] = (
-    _M.id.label("id"),
-    _M.name.label("name"),
-    _M.category.label("category"),
-    _M.category_key.label("category_key"),
-    _M.phone.label("phone"),
-    _M.address.label("address"),
-    func.ST_X(_M.location).label("longitude"),
-    func.ST_Y(_M.location).label("latitude"),
-    _M.status.label("status"),
-    _M.verified.label("verified"),
-    _M.outside_coverage.label("outside_coverage"),
-    _M.version.label("version"),
-)
+#: PostgreSQL drops the columns the JSON does not use from the subquery.
+_WRITTEN_COLUMNS = (*MERCHANT_COLUMNS, _M.category_key.label("category_key"))
 
 
 def _written(found: Any, template: Template) -> Select[Any]:

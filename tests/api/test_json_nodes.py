@@ -15,6 +15,7 @@ import pytest
 
 from api.app import create_app
 from api.settings import Settings
+from tests.api.test_merchant_mutations import gql
 from tests.api.test_merchants_api import CENTRE
 from tests.shapes import LAT0, LON0, tiny_district
 
@@ -150,12 +151,12 @@ async def test_names_that_need_escaping_come_back_exactly(
 ) -> None:
     client = admin_client
     grids = "mutation ($fc: String!) { importGrids(geojson: $fc) { __typename } }"
-    await _gql(client, grids, fc=orjson.dumps(tiny_district()).decode())
+    await gql(client, grids, fc=orjson.dumps(tiny_district()).decode())
     create = """mutation ($i: CreateMerchantInput!) { createMerchant(input: $i) {
       __typename ... on MerchantSaved { merchant { id name address phone } } } }"""
     made = {}
     for i, name in enumerate(NAMES):
-        saved = await _gql(client, create, i={
+        saved = await gql(client, create, i={
             "name": name, "category": "convenience_store", "address": f"{name} 路{i}号",
             "location": {**INSIDE, "longitude": INSIDE["longitude"] + i * 1e-5},
             "phone": "13800138000" if i % 2 else None,
@@ -165,15 +166,7 @@ async def test_names_that_need_escaping_come_back_exactly(
     query = """query ($p: PointInput!) { nearbyMerchants(near: $p, radiusM: 500) {
       ... on NearbyMerchantConnection { edges { node { id name address phone } } } } }"""
     with statements() as sent:
-        found = await _gql(client, query, p=INSIDE)
+        found = await gql(client, query, p=INSIDE)
     assert any(WRITTEN_SQL in s for s in sent)
     nodes = {e["node"]["id"]: e["node"] for e in found["nearbyMerchants"]["edges"]}
     assert nodes == made
-
-
-async def _gql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,17 +79,17 @@ class MerchantQuery:
             no_nul(text=text)
             system = CoordSystem(output)
             written = merchant_template(info, system)
+            search: dict[str, Any] = {
+                "radius_m": radius_m, "categories": categories, "text": text,
+                "open_at": when, "limit": first, "after": cursor,
+            }  # fmt: skip
             async with info.context.connect() as connection:
                 if written is not None:
                     found = await queries.nearby_merchants_json(
-                        connection, point, written.template, radius_m=radius_m,
-                        categories=categories, text=text, open_at=when, limit=first, after=cursor,
-                    )  # fmt: skip
+                        connection, point, written.template, **search
+                    )
                     return NearbyMerchantConnection.from_written(found, written.edges)
-                page = await queries.nearby_merchants(
-                    connection, point, radius_m=radius_m, categories=categories, text=text,
-                    open_at=when, limit=first, after=cursor,
-                )  # fmt: skip
+                page = await queries.nearby_merchants(connection, point, **search)
         except DomainError as error:
             return typed_error(error)
         return NearbyMerchantConnection.from_page(page, system)

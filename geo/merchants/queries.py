@@ -6,7 +6,7 @@ by-id lookups return them, so an old link still shows what the place was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -271,9 +271,9 @@ async def nearby_merchants(
     InvalidField (text too long). ``session`` may also be a read-pool psycopg connection
     (``geo.db.make_read_pool``), the cheapest way to run it.
     """
-    found = await _nearby(session, point, None, radius_m, categories, text, open_at, limit, after)
-    items = tuple(Nearby(merchant_row(row), distance) for row, distance in found[:limit])
-    return Page(items, has_next_page=len(found) > limit)
+    return await _nearby(
+        session, point, None, merchant_row, radius_m, categories, text, open_at, limit, after
+    )
 
 
 async def nearby_merchants_json(
@@ -290,25 +290,29 @@ async def nearby_merchants_json(
 ) -> Page[Nearby[Written]]:
     """:func:`nearby_merchants`, each merchant written by PostgreSQL as ``template`` says
     (``geo.json_objects``); raises ValueError for a template that does not fit."""
-    found = await _nearby(
-        session, point, template, radius_m, categories, text, open_at, limit, after
+    return await _nearby(
+        session, point, template, _written_row, radius_m, categories, text, open_at, limit, after
     )
-    items = tuple(Nearby(Written(row["id"], row["json"]), d) for row, d in found[:limit])
-    return Page(items, has_next_page=len(found) > limit)
+
+
+def _written_row(row: Any) -> Written:
+    return Written(row["id"], row["json"])
 
 
 async def _nearby(
     session: Executor,
     point: LonLat,
     template: Template | None,
+    make: Callable[[Any], T],
     radius_m: float,
     categories: Sequence[str] | None,
     text: str | None,
     open_at: datetime | None,
     limit: int,
     after: tuple[float, int] | None,
-) -> list[tuple[Any, float]]:
-    """Up to ``limit`` + 1 rows (the one more says whether a next page exists)."""
+) -> Page[Nearby[T]]:
+    """The page, each row made by ``make``; one row more is fetched to tell whether a next
+    page exists."""
     check_search(radius_m, limit, after)
     params: dict[str, Any] = {"closed": MerchantStatus.CLOSED.value, **text_params(text)}
     keys = category_keys(categories) if categories else []
@@ -328,9 +332,11 @@ async def _nearby(
         after is not None,
         template,
     )
-    return await nearest(
+    found = await nearest(
         session, statement, params, point=point, radius_m=radius_m, limit=limit + 1, after=after
     )
+    items = tuple(Nearby(make(row), distance) for row, distance in found[:limit])
+    return Page(items, has_next_page=len(found) > limit)
 
 
 async def get_merchant(session: AsyncSession, merchant_id: int) -> MerchantRow | None:

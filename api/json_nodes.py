@@ -5,13 +5,10 @@ into Python values, values into objects, objects into response dictionaries and 
 JSON. For a selection of plain fields only (``NEARBY_MERCHANT_EDGE`` and ``MERCHANT``
 below), the answer for each row is fixed by the document alone, so PostgreSQL can write it
 (``geo.json_objects``) and the executor passes the text on (``orjson.Fragment``,
-``api.execution``). Each edge's ``node`` is written by PostgreSQL; when every other field of
-the edge can be written too (its distance and walking minutes, computed in Python by the
-search, ``geo.merchants.nearest``), the whole ``edges`` list is written here around the
-nodes (:meth:`Written.edges_json`), else the executor completes the edges (an edge asking
-for its ``cursor``). Server CPU per nearby request, in process, same minutes: 1.41 ms built
-in Python, 1.08 ms written (``JSON_NODES=0`` switches it off); bench/bench_merchants.py has
-the throughput.
+``api.execution``): the whole ``edges`` list when every field of the edge can be written,
+else each edge's ``node`` (an edge asking for its ``cursor``). Server CPU per nearby
+request, in process, same minutes: 1.41 ms built in Python, 1.08 ms written
+(``JSON_NODES=0`` switches it off); bench/bench_merchants.py has the throughput.
 
 A template is made only when the answer cannot differ from the one built in Python:
 * the request runs through ``api.http``'s executor (``Context.json_nodes``), which knows
@@ -21,16 +18,15 @@ A template is made only when the answer cannot differ from the one built in Pyth
   them: fragments whose type condition applies, merged by response name, in order;
 * every field written is one of those listed below, without arguments, and the output is
   WGS 84 (other systems are converted in Python);
-* ``edges`` is selected under one response name, and ``node`` under at most one.
+* ``edges`` is selected under one response name.
 Otherwise :func:`merchant_template` answers None and the resolver builds objects.
 tests/api/test_json_nodes.py holds both paths to the same answers, key order included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -54,52 +50,18 @@ from api.types.merchant import CATEGORY_TYPES
 from geo.coords import CoordSystem
 from geo.json_objects import Constant, Entry, Lookup, Template, Value, fits
 from geo.merchants.models import MerchantStatus
-from geo.merchants.queries import Nearby
-from geo.merchants.queries import Written as WrittenRow
 
 Fields = dict[str, list[FieldNode]]
 #: How a field of the node is written: from its field nodes, the entry (or None: cannot).
 Writer = Callable[["_Collector", list[FieldNode]], Entry | None]
 
 
-class EdgeValue(Enum):
-    """What a field of a nearby edge written here holds."""
-
-    NODE = "node"  # the node, as PostgreSQL wrote it
-    DISTANCE = "distance"
-    WALKING_MINUTES = "walking_minutes"
-
-
-#: An edge's fields in order: the key as JSON text, and what it holds (or a JSON constant).
-EdgeLayout = tuple[tuple[str, EdgeValue | str], ...]
-
-
 @dataclass(frozen=True, slots=True)
 class Written:
-    """How a nearby list is written: each node by PostgreSQL as ``template`` says, and with
-    an ``edges`` layout, each whole edge here around it."""
+    """What PostgreSQL writes for a nearby list: each edge whole, or each edge's node."""
 
     template: Template
-    edges: EdgeLayout | None
-
-    def edges_json(self, items: Sequence[Nearby[WrittenRow]]) -> orjson.Fragment:
-        """The ``edges`` list of these rows, as the layout says."""
-        assert self.edges is not None
-        written = []
-        for nearby in items:
-            fields = []
-            for key, value in self.edges:
-                if value is EdgeValue.NODE:
-                    text = nearby.item.json
-                elif value is EdgeValue.DISTANCE:
-                    text = _json(nearby.distance_m)
-                elif value is EdgeValue.WALKING_MINUTES:
-                    text = _json(nearby.walking_minutes)
-                else:
-                    text = value
-                fields.append(f"{key}:{text}")
-            written.append(f"{{{','.join(fields)}}}")
-        return orjson.Fragment(f"[{','.join(written)}]")
+    edges: bool
 
 
 def merchant_template(info: strawberry.Info[Any, Any], system: CoordSystem) -> Written | None:
@@ -132,27 +94,12 @@ def _merchant_template(raw: GraphQLResolveInfo, schema: strawberry.Schema) -> Wr
     if not edges:
         return None
     edge_fields = collector.fields(edges, "NearbyMerchantEdge")
+    whole = collector.template_of(edge_fields, "NearbyMerchantEdge", NEARBY_MERCHANT_EDGE)
+    if whole is not None and fits(whole):
+        return Written(whole, edges=True)
     node = collector.only(edge_fields, "node")
-    if node is None:
-        return None
-    layout = _edge_layout(edge_fields)
-    if not node:  # nothing for PostgreSQL to write but "{}" for an edge written whole
-        return Written((), layout) if layout is not None else None
-    template = collector.template(node, "Merchant", MERCHANT)
-    return Written(template, layout) if template is not None and fits(template) else None
-
-
-def _edge_layout(fields: Fields) -> EdgeLayout | None:
-    """The layout of an edge's selection, or None if a field cannot be written here (the
-    cursor, a field with arguments)."""
-    layout: list[tuple[str, EdgeValue | str]] = []
-    for key, field_nodes in fields.items():
-        name = field_nodes[0].name.value
-        value = _json("NearbyMerchantEdge") if name == "__typename" else NEARBY_EDGE.get(name)
-        if value is None or any(node.arguments for node in field_nodes):
-            return None
-        layout.append((_json(key), value))
-    return tuple(layout)
+    template = collector.template(node, "Merchant", MERCHANT) if node else None
+    return Written(template, edges=False) if template is not None and fits(template) else None
 
 
 @cache
@@ -294,6 +241,10 @@ def _location(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
     return collector.template(nodes, "Point", point)
 
 
+def _merchant(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
+    return collector.template(nodes, "Merchant", MERCHANT)
+
+
 #: The fields of a Merchant PostgreSQL can write, and how.
 MERCHANT: dict[str, Writer] = {
     "id": _value(Value.ID_TEXT),
@@ -307,9 +258,10 @@ MERCHANT: dict[str, Writer] = {
     "outsideCoverage": _value(Value.OUTSIDE_COVERAGE),
     "version": _value(Value.VERSION),
 }
-#: The fields of a NearbyMerchantEdge written here (not the cursor: encoded when asked).
-NEARBY_EDGE: dict[str, EdgeValue] = {
-    "distanceM": EdgeValue.DISTANCE,
-    "walkingMinutes": EdgeValue.WALKING_MINUTES,
-    "node": EdgeValue.NODE,
+#: The fields of a NearbyMerchantEdge PostgreSQL can write (not the cursor: Python's
+#: float.hex), and how.
+NEARBY_MERCHANT_EDGE: dict[str, Writer] = {
+    "distanceM": _value(Value.DISTANCE),
+    "walkingMinutes": _value(Value.WALKING_MINUTES),
+    "node": _merchant,
 }

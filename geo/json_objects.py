@@ -52,6 +52,8 @@ class Value(Enum):
     VERIFIED = "verified"
     OUTSIDE_COVERAGE = "outside_coverage"
     VERSION = "version"
+    DISTANCE = "distance"  # a nearby search's geodesic metres from its point
+    WALKING_MINUTES = "walking_minutes"  # those metres on foot (taxonomy.walking_minutes)
 
 
 _STRINGS = frozenset({Value.NAME, Value.CATEGORY, Value.KIND, Value.PHONE, Value.ADDRESS})

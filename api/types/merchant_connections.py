@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import strawberry
 from orjson import Fragment
 
-from api.json_nodes import Written as WrittenList
 from api.types.common import InvalidArgumentError, InvalidCoordinateError, PageInfo
 from api.types.merchant import Merchant, ServicePoint
 from api.types.place_errors import (
@@ -56,12 +55,12 @@ class NearbyMerchantConnection:
         return cls(edges=edges, page_info=_nearby_page_info(page))
 
     @classmethod
-    def from_written(cls, page: Page[Nearby[Written]], how: WrittenList) -> Any:
-        """The connection of the nodes PostgreSQL wrote (api.json_nodes), with the edges
-        written whole around them when ``how`` says so."""
-        if how.edges is not None:
-            edges = how.edges_json(page.items)
-            return cls(edges=edges, page_info=_nearby_page_info(page))  # type: ignore[arg-type]
+    def from_written(cls, page: Page[Nearby[Written]], edges: bool) -> Any:
+        """The connection of what PostgreSQL wrote (api.json_nodes): the edges whole, or
+        each edge's node."""
+        if edges:
+            written = Fragment(f"[{','.join(n.item.json for n in page.items)}]")
+            return cls(edges=written, page_info=_nearby_page_info(page))  # type: ignore[arg-type]
         nodes = [
             NearbyMerchantEdge(
                 node_id=n.item.id,

@@ -16,6 +16,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Float,
     Integer,
     Select,
     SmallInteger,
@@ -45,6 +46,8 @@ from geo.merchants.nearest import (
     nearest,
 )
 from geo.merchants.taxonomy import (
+    DETOUR_FACTOR,
+    WALKING_SPEED_M_PER_MIN,
     get_category,
     walking_minutes,
 )
@@ -141,9 +144,10 @@ _WRITTEN_COLUMNS = (*MERCHANT_COLUMNS, _M.category_key.label("category_key"))
 
 
 def _written(found: Any, template: Template) -> Select[Any]:
-    """Each row of the ``found`` candidates as its id, location, stream and the JSON text
+    """Each row of the ``found`` candidates as its id, distance, stream and the JSON text
     ``template`` asks for: written after the LIMIT, so only for the rows fetched."""
     c = found.c
+    walking = c.distance_m * literal(DETOUR_FACTOR, Float) / literal(WALKING_SPEED_M_PER_MIN, Float)
     values = {
         Value.ID_TEXT: cast(c.id, Text),
         Value.NAME: c.name,
@@ -156,10 +160,11 @@ def _written(found: Any, template: Template) -> Select[Any]:
         Value.VERIFIED: c.verified,
         Value.OUTSIDE_COVERAGE: c.outside_coverage,
         Value.VERSION: c.version,
+        Value.DISTANCE: c.distance_m,
+        Value.WALKING_MINUTES: walking,  # as Python computes it: (d × 1.3) / 80, in doubles
     }
     keyed = {Value.CATEGORY: Keyed(c.category_key, CATEGORY_KEYS)}
-    written = json_text(template, values, keyed).label("json")
-    return sa_select(c.id, c.longitude, c.latitude, c.stream, written)
+    return sa_select(c.id, c.distance_m, c.stream, json_text(template, values, keyed).label("json"))
 
 
 _VALUES = itemgetter(*_FIELDS)

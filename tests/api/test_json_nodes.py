@@ -54,10 +54,6 @@ WRITTEN = {
       nearbyMerchants(near: $p, first: 10, after: $after) {
         ... on NearbyMerchantsResult { ... on NearbyMerchantConnection {
           edges { node { ... on Merchant { id } name } } } } } }""",
-    "edges without their node": """query ($p: PointInput!, $after: String) {
-      nearbyMerchants(near: $p, first: 12, after: $after) {
-        ... on NearbyMerchantConnection { edges { walkingMinutes d: distanceM __typename }
-          pageInfo { endCursor } } } }""",
 }
 BUILT = {
     "a resolver field": nearby("id telUri openingHours"),
@@ -66,7 +62,6 @@ BUILT = {
     "GCJ-02 output": nearby("id location { longitude latitude system }", ", output: GCJ02"),
     "a directive": nearby("id name @include(if: true)"),
     "two lists of edges": nearby("id", edge="distanceM } more: edges { node { name }"),
-    "the node twice": nearby("id", edge="distanceM other: node { name }"),
     "more keys than PostgreSQL takes": nearby(" ".join(f"n{i}: name" for i in range(60))),
 }
 

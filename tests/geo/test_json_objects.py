@@ -84,10 +84,10 @@ async def test_a_key_holding_nul_is_escaped(engine: AsyncEngine) -> None:
 
 async def test_booleans_and_numbers_are_json(engine: AsyncEngine) -> None:
     template = (("t", Value.VERIFIED), ("f", Value.OUTSIDE_COVERAGE), ("v", Value.VERSION),
-                ("id", Value.ID_TEXT), ("d", Value.LONGITUDE), ("n", Value.LATITUDE))  # fmt: skip
+                ("id", Value.ID_TEXT), ("d", Value.DISTANCE), ("n", Value.LATITUDE))  # fmt: skip
     values = {Value.VERIFIED: literal(True), Value.OUTSIDE_COVERAGE: literal(False),
               Value.VERSION: literal(7, Integer), Value.ID_TEXT: literal(42, Integer),
-              Value.LONGITUDE: literal(INEXACT), Value.LATITUDE: literal(-1e-5, Float)}  # fmt: skip
+              Value.DISTANCE: literal(INEXACT), Value.LATITUDE: literal(-1e-05, Float)}  # fmt: skip
     assert await written(engine, template, values) == [
         ["t", True],
         ["f", False],

@@ -54,6 +54,11 @@ WRITTEN = {
       nearbyMerchants(near: $p, first: 10, after: $after) {
         ... on NearbyMerchantsResult { ... on NearbyMerchantConnection {
           edges { node { ... on Merchant { id } name } } } } } }""",
+    "edges without their node": """query ($p: PointInput!, $after: String) {
+      nearbyMerchants(near: $p, first: 12, after: $after) {
+        ... on NearbyMerchantConnection { edges { walkingMinutes d: distanceM __typename }
+          pageInfo { endCursor } } } }""",
+    "the node twice": nearby("id", edge="distanceM other: node { name }"),
 }
 BUILT = {
     "a resolver field": nearby("id telUri openingHours"),

@@ -112,6 +112,21 @@ async def test_a_deeper_look_when_the_first_candidates_prove_nothing(db: AsyncSe
     assert len(seen) > 1
 
 
+async def test_paging_through_a_crowd_at_one_door(db: AsyncSession) -> None:
+    # The cursor falls inside the crowd: rows at the cursor's distance are told apart by
+    # id alone, and the crowd fills the first candidates of every later page.
+    crowd = [
+        await make_merchant(db, name=f"商场{n}", location=offset(ORIGIN, 200, 320))
+        for n in range(30)
+    ]
+    await scatter(db, 20, max_m=900, seed=5)
+    found = await every_page(db, radius_m=1_000, limit=4)
+    ids = [m.item.id for m in found]
+    assert len(ids) == len(set(ids)) == 50
+    assert [i for i in ids if i in {c.id for c in crowd}] == sorted(c.id for c in crowd)
+    assert [m.distance_m for m in found] == sorted(m.distance_m for m in found)
+
+
 @pytest.mark.parametrize("azimuth", [0, 37, 90, 135, 180, 270])
 async def test_radius_edge_is_geodesic_and_inclusive(db: AsyncSession, azimuth: float) -> None:
     inside = await make_merchant(db, name="里", location=offset(ORIGIN, azimuth, 999.99))

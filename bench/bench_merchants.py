@@ -18,7 +18,10 @@ Figures printed:
   (more than one only when the over-fetch did not prove the order); beside it, point by
   point, the execution time of the statement the API sends for ``NEARBY_QUERY``, whose
   rows come back as the JSON PostgreSQL writes (``api.json_nodes``): EXPLAIN counts the
-  writing there, but not the output of the column statement's fourteen columns;
+  writing there, but not the output of the column statement's fourteen columns. Each
+  point was searched once just before (finding the statements sent), as in a server that
+  has been answering for a while; the pages a search still read from outside shared
+  buffers (the kernel's cache) are printed beside the times, with the buffers' size;
 * the same statements prepared and run with ``plan_cache_mode = force_generic_plan``, to
   show a cached generic plan keeps the category index;
 * throughput of the bare SQL through a psycopg AsyncConnectionPool at ``--clients``
@@ -161,20 +164,27 @@ async def captured(
 
 def db_times(
     conninfo: str, statements: list[tuple[str, list[dict[str, Any]]]]
-) -> list[tuple[list[float], list[float]]]:
+) -> list[tuple[list[float], list[float], list[int]]]:
     """Execution and planning + execution times PostgreSQL reports (EXPLAIN ANALYZE, timing
-    off) for each statement, run point by point in turn, so that all sample the same
-    minutes of a machine whose speed drifts."""
-    found: list[tuple[list[float], list[float]]] = [([], []) for _ in statements]
+    off) for each statement, and the pages each execution read from outside shared buffers.
+
+    The statements run point by point in turn, so that all sample the same minutes of a
+    machine whose speed drifts, and in the opposite order at every other point: a point's
+    first statement pays for the pages it brings into shared buffers, and the next one
+    finds them there (with 256 MB of buffers for a 1 GB table, that bias alone made one
+    statement look half as costly as the other)."""
+    found: list[tuple[list[float], list[float], list[int]]] = [([], [], []) for _ in statements]
     with psycopg.connect(conninfo) as conn:
         for n in range(min(len(params) for _, params in statements)):
-            for (sql, params), (execution, total) in zip(statements, found, strict=True):
+            order = list(zip(statements, found, strict=True))
+            for (sql, params), (execution, total, read) in order[:: 1 if n % 2 else -1]:
                 plan = conn.execute(
-                    "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql, params[n]
+                    "EXPLAIN (ANALYZE, TIMING OFF, BUFFERS, FORMAT JSON) " + sql, params[n]
                 ).fetchone()
                 assert plan is not None
                 execution.append(plan[0][0]["Execution Time"])
                 total.append(plan[0][0]["Planning Time"] + plan[0][0]["Execution Time"])
+                read.append(plan[0][0]["Plan"]["Shared Read Blocks"])
     return found
 
 
@@ -246,6 +256,8 @@ async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
         print(f"reusing {existing:,} merchants")
     sample = points(1_000)
     conninfo = plain(url)
+    with psycopg.connect(conninfo) as conn:
+        buffers = conn.execute("SHOW shared_buffers").fetchone()[0]  # type: ignore[index]
     pool = make_read_pool(url, size=clients)
     await pool.open(wait=True)
     server = Server(url)  # one `circle serve` process; idle while the other loads run
@@ -257,9 +269,11 @@ async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
             )
             print(f"  statements per call: {per_call:.3f}")
             sql_json, params_json, _ = await captured(engine, sample, search, written=True)
-            (execution, total), (written, _) = db_times(
+            (execution, total, read), (written, _, _) = db_times(
                 conninfo, [(sql, params[:500]), (sql_json, params_json[:500])]
             )
+            print(f"  pages read into shared buffers ({buffers}) per search: "
+                  f"{statistics.mean(read):.2f}")  # fmt: skip
             print("  database time, execution:      ", summary(execution))
             print("  database time, plan + execute: ", summary(total))
             print("  the API's statement, nodes written as JSON, execution (EXPLAIN counts the")

@@ -16,8 +16,9 @@ A template is made only when the answer cannot differ from the one built in Pyth
 * the document has no directive anywhere (``@skip(if: $v)`` would make the selection
   depend on the variables), so the fields are collected here as graphql-core collects
   them: fragments whose type condition applies, merged by response name, in order;
-* every field written is one of those listed below, without arguments, and the output is
-  WGS 84 (other systems are converted in Python);
+* every field written is one of those listed below, without arguments. Coordinates in
+  another system than WGS 84 are left as holes (``geo.json_objects.Hole``), which
+  :meth:`Written.text` fills with the converted numbers, as the Python path converts them;
 * ``edges`` is selected under one response name.
 Otherwise :func:`merchant_template` answers None and the resolver builds objects.
 tests/api/test_json_nodes.py holds both paths to the same answers, key order included.
@@ -47,9 +48,10 @@ from graphql import (
 from api.execution import PlainFields, plain_fields
 from api.shapes import has_directives
 from api.types.merchant import CATEGORY_TYPES
-from geo.coords import CoordSystem
-from geo.json_objects import Constant, Entry, Lookup, Template, Value, fits
+from geo.coords import CoordSystem, LonLat, from_wgs84
+from geo.json_objects import HOLE, Constant, Entry, Hole, Lookup, Template, Value, fits, holes
 from geo.merchants.models import MerchantStatus
+from geo.merchants.queries import Written as WrittenRow
 
 Fields = dict[str, list[FieldNode]]
 #: How a field of the node is written: from its field nodes, the entry (or None: cannot).
@@ -62,44 +64,63 @@ class Written:
 
     template: Template
     edges: bool
+    #: The output system, and the coordinates left as holes for it, in order.
+    system: CoordSystem = CoordSystem.WGS84
+    holes: tuple[Value, ...] = ()
+
+    def text(self, row: WrittenRow) -> str:
+        """The row's JSON, its holes filled with its location in the output system."""
+        if not self.holes:
+            return row.json
+        point = from_wgs84(LonLat(row.longitude, row.latitude), self.system)
+        pieces = row.json.split(HOLE)
+        filled = [pieces[0]]
+        for value, piece in zip(self.holes, pieces[1:], strict=True):
+            filled += (_json(point.lon if value is Value.LONGITUDE else point.lat), piece)
+        return "".join(filled)
 
 
 def merchant_template(info: strawberry.Info[Any, Any], system: CoordSystem) -> Written | None:
     """The template of ``edges { ... }`` below the current field, else of its
     ``node { ... }``, else None."""
-    if system is not CoordSystem.WGS84 or not getattr(info.context, "json_nodes", False):
+    if not getattr(info.context, "json_nodes", False):
         return None
     raw: GraphQLResolveInfo = info._raw_info
-    key = tuple(map(id, raw.field_nodes))
+    key = (system, *map(id, raw.field_nodes))
     found = _TEMPLATES.get(key)
     if found is None:
         if len(_TEMPLATES) >= _CACHE_SIZE:
             _TEMPLATES.clear()
-        found = (raw.field_nodes, _merchant_template(raw, info.schema))
+        found = (raw.field_nodes, _merchant_template(raw, info.schema, system))
         _TEMPLATES[key] = found
     return found[1]
 
 
-#: Templates by the identity of their field nodes (documents are cached by text in api.http
-#: and the entry keeps its nodes alive, so an id is not reused while the entry stands).
-_TEMPLATES: dict[tuple[int, ...], tuple[list[FieldNode], Written | None]] = {}
+#: Templates by output system and the identity of their field nodes (documents are cached
+#: by text in api.http and the entry keeps its nodes alive, so an id is not reused while the
+#: entry stands).
+_TEMPLATES: dict[tuple[object, ...], tuple[list[FieldNode], Written | None]] = {}
 _CACHE_SIZE = 512
 
 
-def _merchant_template(raw: GraphQLResolveInfo, schema: strawberry.Schema) -> Written | None:
+def _merchant_template(
+    raw: GraphQLResolveInfo, schema: strawberry.Schema, system: CoordSystem
+) -> Written | None:
     if has_directives(raw.operation, raw.fragments):
         return None
-    collector = _Collector(raw.schema, raw.fragments, _plain(schema))
+    collector = _Collector(raw.schema, raw.fragments, _plain(schema), system)
     edges = collector.only(collector.fields(raw.field_nodes, "NearbyMerchantConnection"), "edges")
     if not edges:
         return None
     edge_fields = collector.fields(edges, "NearbyMerchantEdge")
     whole = collector.template_of(edge_fields, "NearbyMerchantEdge", NEARBY_MERCHANT_EDGE)
     if whole is not None and fits(whole):
-        return Written(whole, edges=True)
+        return Written(whole, edges=True, system=system, holes=holes(whole))
     node = collector.only(edge_fields, "node")
     template = collector.template(node, "Merchant", MERCHANT) if node else None
-    return Written(template, edges=False) if template is not None and fits(template) else None
+    if template is None or not fits(template):
+        return None
+    return Written(template, edges=False, system=system, holes=holes(template))
 
 
 @cache
@@ -115,10 +136,12 @@ class _Collector:
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         plain: PlainFields,
+        system: CoordSystem,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.plain = plain
+        self.system = system  # of the coordinates written
 
     def fields(self, nodes: Iterable[FieldNode], type_name: str) -> Fields:
         """The fields selected below ``nodes`` on the object type ``type_name``."""
@@ -214,6 +237,11 @@ def _value(value: Value) -> Writer:
     return lambda collector, nodes: value
 
 
+def _coordinate(value: Value) -> Writer:
+    """WGS 84 as PostgreSQL has it; another system as a hole that Written.text fills."""
+    return lambda collector, nodes: value if collector.system is CoordSystem.WGS84 else Hole(value)
+
+
 def _category(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
     table = []
     for code, category in CATEGORY_TYPES.items():
@@ -232,11 +260,11 @@ def _status(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
 
 def _location(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
     system_type = collector.schema.type_map["CoordSystem"]
-    wgs84 = Constant(_json(system_type.coerce_output_value(CoordSystem.WGS84)))  # type: ignore[attr-defined]
+    system = Constant(_json(system_type.coerce_output_value(collector.system)))  # type: ignore[attr-defined]
     point: dict[str, Writer] = {
-        "longitude": _value(Value.LONGITUDE),
-        "latitude": _value(Value.LATITUDE),
-        "system": lambda collector, nodes: wgs84,
+        "longitude": _coordinate(Value.LONGITUDE),
+        "latitude": _coordinate(Value.LATITUDE),
+        "system": lambda collector, nodes: system,
     }
     return collector.template(nodes, "Point", point)
 

@@ -75,6 +75,20 @@ class Lookup:
     table: tuple[tuple[str, str], ...]
 
 
+#: Where a :class:`Hole` is in the text: a control character, which nothing else written here
+#: holds raw (``to_json`` and orjson escape them; numbers, booleans and keys never hold one).
+HOLE: Final = "\x1f"
+
+
+@dataclass(frozen=True, slots=True)
+class Hole:
+    """A value the caller writes in after the query, for one the database cannot give as it
+    is asked for (coordinates in another system): PostgreSQL writes :data:`HOLE` in its
+    place, and the holes come in the order :func:`holes` lists them."""
+
+    value: Value
+
+
 @dataclass(frozen=True, slots=True)
 class Constant:
     """The same JSON text for every row."""
@@ -82,7 +96,7 @@ class Constant:
     json: str
 
 
-Entry = Union[Value, Lookup, Constant, "Template"]
+Entry = Union[Value, Lookup, Constant, Hole, "Template"]
 #: (key, entry) pairs in the order the object lists them; a nested Template is an object.
 Template = tuple[tuple[str, Entry], ...]
 
@@ -108,9 +122,20 @@ def fits(template: Template) -> bool:
 
 def _count(template: Template) -> int:
     return sum(
-        _count(entry) if isinstance(entry, tuple) else not isinstance(entry, Constant)
+        _count(entry) if isinstance(entry, tuple) else not isinstance(entry, Constant | Hole)
         for _, entry in template
     )
+
+
+def holes(template: Template) -> tuple[Value, ...]:
+    """The values of the template's holes, in the order the text holds them."""
+    found: list[Value] = []
+    for _, entry in template:
+        if isinstance(entry, Hole):
+            found.append(entry.value)
+        elif isinstance(entry, tuple):
+            found += holes(entry)
+    return tuple(found)
 
 
 def json_text(
@@ -121,8 +146,8 @@ def json_text(
     """The SQL text of each row's object; ``values`` maps the table's values to SQL,
     ``keyed`` those also held as a position.
 
-    Raises ValueError for a template that does not fit or text holding NUL, KeyError for
-    a value the table does not offer.
+    Raises ValueError for a template that does not fit or text holding NUL (or a constant
+    holding :data:`HOLE`), KeyError for a value the table does not offer.
     """
     if not fits(template):
         raise ValueError(f"a JSON object of at most {MAX_VALUES} values")
@@ -147,8 +172,12 @@ def _write(
     for n, (key, entry) in enumerate(template):
         parts.append(("{" if n == 0 else ",") + orjson.dumps(key).decode() + ":")
         if isinstance(entry, Constant):
-            parts.append(entry.json)
+            parts.append(_no_hole(entry.json))
+        elif isinstance(entry, Hole):
+            parts.append(HOLE)
         elif isinstance(entry, Lookup):
+            for _, json in entry.table:
+                _no_hole(json)
             found = _lookup(entry, values[entry.value], keyed.get(entry.value))
             parts.append(func.coalesce(found, literal_column("'null'")))
         elif isinstance(entry, tuple):
@@ -179,6 +208,12 @@ def _lookup(lookup: Lookup, value: ColumnElement[Any], keyed: Keyed | None) -> C
         return array[keyed.key] if keyed.values else literal_column("NULL::text")
     whens = [(value == _literal(found), _literal(json)) for found, json in lookup.table]
     return case(*whens, else_=literal_column("NULL::text"))
+
+
+def _no_hole(json: str) -> str:
+    if HOLE in json:
+        raise ValueError("a constant cannot hold the hole marker raw (JSON escapes it)")
+    return json
 
 
 def _literal(text: str) -> ColumnElement[str]:

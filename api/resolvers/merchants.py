@@ -88,7 +88,7 @@ class MerchantQuery:
                     found = await queries.nearby_merchants_json(
                         connection, point, written.template, **search
                     )
-                    return NearbyMerchantConnection.from_written(found, written.edges)
+                    return NearbyMerchantConnection.from_written(found, written)
                 page = await queries.nearby_merchants(connection, point, **search)
         except DomainError as error:
             return typed_error(error)

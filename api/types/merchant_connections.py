@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from orjson import Fragment
 
+from api.json_nodes import Written as WrittenList
 from api.types.common import InvalidArgumentError, InvalidCoordinateError, PageInfo
 from api.types.merchant import Merchant, ServicePoint
 from api.types.place_errors import (
@@ -55,16 +56,17 @@ class NearbyMerchantConnection:
         return cls(edges=edges, page_info=_nearby_page_info(page))
 
     @classmethod
-    def from_written(cls, page: Page[Nearby[Written]], edges: bool) -> Any:
-        """The connection of what PostgreSQL wrote (api.json_nodes): the edges whole, or
-        each edge's node."""
-        if edges:
-            written = Fragment(f"[{','.join(n.item.json for n in page.items)}]")
+    def from_written(cls, page: Page[Nearby[Written]], how: WrittenList) -> Any:
+        """The connection of what PostgreSQL wrote as ``how`` says (api.json_nodes): the
+        edges whole, or each edge's node."""
+        text = how.text
+        if how.edges:
+            written = Fragment(f"[{','.join(text(n.item) for n in page.items)}]")
             return cls(edges=written, page_info=_nearby_page_info(page))  # type: ignore[arg-type]
         nodes = [
             NearbyMerchantEdge(
                 node_id=n.item.id,
-                node=Fragment(n.item.json),  # type: ignore[arg-type]
+                node=Fragment(text(n.item)),  # type: ignore[arg-type]
                 distance_m=n.distance_m,
                 walking_minutes=walking_minutes(n.distance_m),
             )

@@ -144,8 +144,8 @@ _WRITTEN_COLUMNS = (*MERCHANT_COLUMNS, _M.category_key.label("category_key"))
 
 
 def _written(found: Any, template: Template) -> Select[Any]:
-    """Each row of the ``found`` candidates as its id, distance, stream and the JSON text
-    ``template`` asks for: written after the LIMIT, so only for the rows fetched."""
+    """Each row of the ``found`` candidates as its id, location, distance, stream and the
+    JSON text ``template`` asks for: written after the LIMIT, so only for the rows fetched."""
     c = found.c
     walking = c.distance_m * literal(DETOUR_FACTOR, Float) / literal(WALKING_SPEED_M_PER_MIN, Float)
     values = {
@@ -164,7 +164,8 @@ def _written(found: Any, template: Template) -> Select[Any]:
         Value.WALKING_MINUTES: walking,  # as Python computes it: (d × 1.3) / 80, in doubles
     }
     keyed = {Value.CATEGORY: Keyed(c.category_key, CATEGORY_KEYS)}
-    return sa_select(c.id, c.distance_m, c.stream, json_text(template, values, keyed).label("json"))
+    written = json_text(template, values, keyed).label("json")
+    return sa_select(c.id, c.longitude, c.latitude, c.distance_m, c.stream, written)
 
 
 _VALUES = itemgetter(*_FIELDS)
@@ -214,10 +215,13 @@ def open_condition(minutes_column: Any) -> ColumnElement[bool]:
 
 
 class Written(NamedTuple):
-    """A merchant as the JSON object its template asked for (``geo.json_objects``)."""
+    """A merchant as the JSON object its template asked for (``geo.json_objects``), with its
+    location (WGS-84 degrees) for the holes the caller fills."""
 
     id: int
     json: str
+    longitude: float
+    latitude: float
 
 
 @lru_cache(maxsize=128)
@@ -296,7 +300,7 @@ async def nearby_merchants_json(
 
 
 def _written_row(row: Any) -> Written:
-    return Written(row["id"], row["json"])
+    return Written(row["id"], row["json"], row["longitude"], row["latitude"])
 
 
 async def _nearby(

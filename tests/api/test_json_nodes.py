@@ -59,12 +59,17 @@ WRITTEN = {
         ... on NearbyMerchantConnection { edges { walkingMinutes d: distanceM __typename }
           pageInfo { endCursor } } } }""",
     "the node twice": nearby("id", edge="distanceM other: node { name }"),
+    "GCJ-02 output": nearby("id location { longitude latitude system }", ", output: GCJ02"),
+    "BD-09 output, coordinates twice": nearby(
+        "id loc: location { system y: latitude x: longitude } location { latitude }",
+        ", output: BD09",
+        edge="distanceM",
+    ),
 }
 BUILT = {
     "a resolver field": nearby("id telUri openingHours"),
     "a linked grid": nearby("id grid { code }"),
     "a timestamp": nearby("id updatedAt"),
-    "GCJ-02 output": nearby("id location { longitude latitude system }", ", output: GCJ02"),
     "a directive": nearby("id name @include(if: true)"),
     "two lists of edges": nearby("id", edge="distanceM } more: edges { node { name }"),
     "more keys than PostgreSQL takes": nearby(" ".join(f"n{i}: name" for i in range(60))),

@@ -9,7 +9,18 @@ import pytest
 from sqlalchemy import Float, Integer, Text, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from geo.json_objects import MAX_VALUES, Constant, Keyed, Lookup, Value, fits, json_text
+from geo.json_objects import (
+    HOLE,
+    MAX_VALUES,
+    Constant,
+    Hole,
+    Keyed,
+    Lookup,
+    Value,
+    fits,
+    holes,
+    json_text,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -70,6 +81,28 @@ def test_templates_past_postgresqls_argument_limit_are_refused() -> None:
     assert fits((*wide[:MAX_VALUES], ("c", Constant("1"))))  # constants take no argument
     with pytest.raises(ValueError):
         json_text(wide, {Value.NAME: literal("x", Text)})
+
+
+async def test_holes_are_left_in_order_for_the_caller(engine: AsyncEngine) -> None:
+    # A name holding the marker's character is escaped by to_json, so only holes are raw.
+    lat, lon = Hole(Value.LATITUDE), Hole(Value.LONGITUDE)
+    at = (("y", lat), ("x", lon), ("again", lat))
+    template = (("n", Value.NAME), ("at", at), ("v", Value.VERSION))
+    assert holes(template) == (Value.LATITUDE, Value.LONGITUDE, Value.LATITUDE)
+    values = {Value.NAME: literal(f"店{HOLE}", Text), Value.VERSION: literal(2, Integer)}
+    async with engine.connect() as conn:
+        text = await conn.scalar(select(json_text(template, values)))
+    pieces = text.split(HOLE)
+    assert len(pieces) == 4
+    filled = pieces[0] + "34.5" + pieces[1] + "113.25" + pieces[2] + "-1" + pieces[3]
+    assert json.loads(filled) == {"n": f"店{HOLE}", "at": {"y": 34.5, "x": 113.25, "again": -1},
+                                  "v": 2}  # fmt: skip
+
+
+def test_a_constant_holding_the_hole_marker_is_refused() -> None:
+    for template in ((("a", Constant(f'"{HOLE}"')),), (("a", Lookup(Value.NAME, (("x", HOLE),))),)):
+        with pytest.raises(ValueError):
+            json_text(template, {Value.NAME: literal("x", Text)})
 
 
 def test_a_constant_holding_nul_is_refused() -> None:

@@ -30,7 +30,10 @@ Figures printed:
 * throughput and p50/p99 of ``nearbyMerchants`` over HTTP (GraphQL, one ``circle serve``
   process, ``--clients`` keep-alive connections), and its ratio to the bare SQL's; the two
   loads run in alternating slices (``common.alternating``), so both sample the same minutes
-  of a machine whose speed drifts.
+  of a machine whose speed drifts;
+* ``serviceCircle`` (15 minutes' walk, what a scanned circle code shows): the latency of
+  ``geo.merchants.circle.service_circle`` called one at a time, and the execution time of
+  its count of open merchants per category, with the index it reads.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ from bench.common import (
 from geo.coords import LonLat
 from geo.db import make_engine, make_read_pool, make_sessionmaker
 from geo.json_objects import Lookup, Template, Value
+from geo.merchants.circle import service_circle
 from geo.merchants.importer import import_file
 from geo.merchants.models import Merchant
 from geo.merchants.queries import nearby_merchants, nearby_merchants_json
@@ -244,6 +248,32 @@ async def geo_layer_load(
     return Figures(label, sum(counts), time.perf_counter() - started, latencies)
 
 
+async def circle_figures(engine: AsyncEngine, conninfo: str, sample: list[LonLat]) -> None:
+    """serviceCircle's latency, one call at a time on a SQLAlchemy session, and the
+    execution time of its count per category (EXPLAIN ANALYZE, timing off)."""
+    counts: list[tuple[str, dict[str, Any]]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        if "count(" in statement and "GROUP BY" in statement:
+            counts.append((statement, params))
+
+    latencies = []
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            for p in sample:
+                started = time.perf_counter()
+                await service_circle(session, p, 15)
+                latencies.append((time.perf_counter() - started) * 1e3)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    sql = counts[0][0]
+    ((execution, _, _),) = db_times(conninfo, [(sql, [p for s, p in counts if s == sql])])
+    print(f"\nserviceCircle, 15 minutes' walk  [{index_of(conninfo, sql, counts[0][1])}]")
+    print("  service_circle(), SA session, one at a time:", summary(latencies))
+    print("  its count per category, execution:          ", summary(execution))
+
+
 async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
     url = scratch_database(DATABASE, fresh=not reuse)
     print(*await seed(url, only_if_empty=True, merchants=False), sep="\n")
@@ -307,6 +337,7 @@ async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
                 print(
                     (await geo_layer_load(opener, label, sample, search, clients, seconds)).line()
                 )
+        await circle_figures(engine, conninfo, sample[:300])
     finally:
         server.stop()
     await pool.close()

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, literal_column, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Float, SmallInteger, String
@@ -94,15 +94,15 @@ async def service_circle(
     counts = await count_within(
         session,
         MERCHANTS,
-        MERCHANTS.c.category,
+        MERCHANTS.c.category_key,
         point=point,
         radius_m=radius_m,
-        where=[MERCHANTS.c.status == MerchantStatus.OPEN.value],
+        where=[MERCHANTS.c.status == literal_column(f"'{MerchantStatus.OPEN.value}'")],
     )
     categories = tuple(
         CategoryReach(
             c,
-            counts.get(c.code, 0),
+            counts.get(KEY_OF_CATEGORY[c.code], 0),
             tuple(
                 Nearby(merchant_row(r), d)
                 for r, d in nearest[KEY_OF_CATEGORY[c.code]]

@@ -75,6 +75,27 @@ async def test_counts_and_nearest_three_match_pyproj(db: AsyncSession) -> None:
         assert {c.code for c in circle.gaps} == expected_gaps
 
 
+@pytest.mark.parametrize("azimuth", [0, 60, 135, 225, 300])
+async def test_counts_at_the_circles_edge_are_geodesic(db: AsyncSession, azimuth: float) -> None:
+    # Centimetres from the edge, the Mercator distance cannot tell in from out: those rows
+    # are measured exactly (and surely-in and surely-out ones are not looked up at all).
+    # Closed and temporarily closed shops are never counted.
+    radius = reach_radius_m(15)
+    edge = [
+        offset(ORIGIN, azimuth, m) for m in (radius - 5, radius - 0.05, radius + 0.05, radius + 5)
+    ]
+    for where in edge:
+        await make_merchant(db, category="pharmacy", location=where)
+    for status in ("TEMPORARILY_CLOSED", "CLOSED"):
+        shop = await make_merchant(db, category="pharmacy", location=offset(ORIGIN, azimuth, 10))
+        await update_merchant(db, merchant_id=shop.id, expected_version=1, status=status)
+    circle = await service_circle(db, ORIGIN, 15)
+    (pharmacy,) = (c for c in circle.categories if c.category.code == "pharmacy")
+    assert [geodesic_m(ORIGIN, p) <= radius for p in edge] == [True, True, False, False]
+    assert pharmacy.count == 2
+    assert sum(c.count for c in circle.categories) == 2
+
+
 async def test_service_points_are_counted_per_kind(db: AsyncSession) -> None:
     for metres in (100, 200, 300, 400):
         await make_service_point(db, location=offset(ORIGIN, 45, metres))

@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
-from api.json_nodes import merchant_template
+from api.json_nodes import merchant_template, service_point_template
 from api.types.circle import ServiceCircleType
 from api.types.common import (
     DEFAULT_PAGE,
@@ -110,14 +110,22 @@ class MerchantQuery:
         try:
             point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
             no_nul(text=text)
+            system = CoordSystem(output)
+            written = service_point_template(info, system)
+            search: dict[str, Any] = {
+                "radius_m": radius_m, "kinds": kinds, "text": text,
+                "open_at": when, "limit": first, "after": cursor,
+            }  # fmt: skip
             async with info.context.connect() as connection:
-                page = await points.nearby_service_points(
-                    connection, point, radius_m=radius_m, kinds=kinds, text=text,
-                    open_at=when, limit=first, after=cursor,
-                )  # fmt: skip
+                if written is not None:
+                    found = await points.nearby_service_points_json(
+                        connection, point, written.template, **search
+                    )
+                    return NearbyServicePointConnection.from_written(found, written)
+                page = await points.nearby_service_points(connection, point, **search)
         except DomainError as error:
             return typed_error(error)
-        return NearbyServicePointConnection.from_page(page, CoordSystem(output))
+        return NearbyServicePointConnection.from_page(page, system)
 
     @strawberry.field(description="Merchants of a grid and every grid below it, by id.")
     async def merchants(

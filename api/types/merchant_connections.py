@@ -59,42 +59,48 @@ class NearbyMerchantConnection:
     def from_written(cls, page: Page[Nearby[Written]], how: WrittenList) -> Any:
         """The connection of what PostgreSQL wrote as ``how`` says (api.json_nodes): the
         edges whole, or each edge's node."""
-        text = how.text
-        if how.edges:
-            written = Fragment(f"[{','.join(text(n.item) for n in page.items)}]")
-            return cls(edges=written, page_info=_nearby_page_info(page))  # type: ignore[arg-type]
-        nodes = [
-            NearbyMerchantEdge(
-                node_id=n.item.id,
-                node=Fragment(text(n.item)),  # type: ignore[arg-type]
-                distance_m=n.distance_m,
-                walking_minutes=walking_minutes(n.distance_m),
-            )
-            for n in page.items
-        ]
-        return cls(edges=nodes, page_info=_nearby_page_info(page))
+        return _from_written(cls, NearbyMerchantEdge, page, how)
+
+
+def _from_written(connection: Any, edge: Any, page: Page[Nearby[Written]], how: WrittenList) -> Any:
+    text = how.text
+    if how.edges:
+        written = Fragment(f"[{','.join(text(n.item) for n in page.items)}]")
+        return connection(edges=written, page_info=_nearby_page_info(page))
+    edges = [
+        edge(
+            node_id=n.item.id,
+            node=Fragment(text(n.item)),
+            distance_m=n.distance_m,
+            walking_minutes=walking_minutes(n.distance_m),
+        )
+        for n in page.items
+    ]
+    return connection(edges=edges, page_info=_nearby_page_info(page))
 
 
 @strawberry.type
 class NearbyServicePointEdge:
-    node: ServicePoint
+    node_id: strawberry.Private[int]
+    node: ServicePoint  # or the JSON PostgreSQL wrote for its selection (api.json_nodes)
     distance_m: float
     walking_minutes: float
 
     @strawberry.field
     def cursor(self) -> str:
-        return encode_distance_cursor(self.distance_m, int(self.node.id))
+        return encode_distance_cursor(self.distance_m, self.node_id)
 
 
 @strawberry.type(description="Nearest first by geodesic distance, then by id.")
 class NearbyServicePointConnection:
-    edges: list[NearbyServicePointEdge]
+    edges: list[NearbyServicePointEdge]  # or the JSON PostgreSQL wrote for them
     page_info: PageInfo
 
     @classmethod
     def from_page(cls, page: Page[Nearby[ServicePointRow]], system: CoordSystem) -> Any:
         edges = [
             NearbyServicePointEdge(
+                node_id=n.item.id,
                 node=ServicePoint.from_row(n.item, system),
                 distance_m=n.distance_m,
                 walking_minutes=walking_minutes(n.distance_m),
@@ -102,6 +108,11 @@ class NearbyServicePointConnection:
             for n in page.items
         ]
         return cls(edges=edges, page_info=_nearby_page_info(page))
+
+    @classmethod
+    def from_written(cls, page: Page[Nearby[Written]], how: WrittenList) -> Any:
+        """As NearbyMerchantConnection.from_written."""
+        return _from_written(cls, NearbyServicePointEdge, page, how)
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ by-id lookups return them, so an old link still shows what the place was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -143,29 +143,40 @@ _FIELDS = tuple(c.key for c in MERCHANT_COLUMNS)
 _WRITTEN_COLUMNS = (*MERCHANT_COLUMNS, _M.category_key.label("category_key"))
 
 
-def _written(found: Any, template: Template) -> Select[Any]:
-    """Each row of the ``found`` candidates as its id, location, distance, stream and the
-    JSON text ``template`` asks for: written after the LIMIT, so only for the rows fetched."""
+def written_rows(
+    found: Any,
+    template: Template,
+    values: Mapping[Value, ColumnElement[Any]],
+    keyed: Mapping[Value, Keyed] | None = None,
+) -> Select[Any]:
+    """Each row of the ``found`` candidates (a subquery of ``nearest.candidates``) as its
+    id, location, distance, stream and the JSON text ``template`` asks for: written after
+    the LIMIT, so only for the rows fetched. ``values`` and ``keyed`` give what the place's
+    table has of its own; what every place has is added here."""
     c = found.c
     walking = c.distance_m * literal(DETOUR_FACTOR, Float) / literal(WALKING_SPEED_M_PER_MIN, Float)
-    values = {
+    common = {
         Value.ID_TEXT: cast(c.id, Text),
         Value.NAME: c.name,
-        Value.CATEGORY: c.category,
         Value.PHONE: c.phone,
         Value.ADDRESS: c.address,
         Value.LONGITUDE: c.longitude,
         Value.LATITUDE: c.latitude,
-        Value.STATUS: c.status,
-        Value.VERIFIED: c.verified,
         Value.OUTSIDE_COVERAGE: c.outside_coverage,
         Value.VERSION: c.version,
         Value.DISTANCE: c.distance_m,
         Value.WALKING_MINUTES: walking,  # as Python computes it: (d × 1.3) / 80, in doubles
     }
-    keyed = {Value.CATEGORY: Keyed(c.category_key, CATEGORY_KEYS)}
-    written = json_text(template, values, keyed).label("json")
+    written = json_text(template, {**common, **values}, keyed).label("json")
     return sa_select(c.id, c.longitude, c.latitude, c.distance_m, c.stream, written)
+
+
+def _written(found: Any, template: Template) -> Select[Any]:
+    c = found.c
+    own = {Value.CATEGORY: c.category, Value.STATUS: c.status, Value.VERIFIED: c.verified}
+    return written_rows(
+        found, template, own, {Value.CATEGORY: Keyed(c.category_key, CATEGORY_KEYS)}
+    )
 
 
 _VALUES = itemgetter(*_FIELDS)
@@ -295,11 +306,31 @@ async def nearby_merchants_json(
     """:func:`nearby_merchants`, each merchant written by PostgreSQL as ``template`` says
     (``geo.json_objects``); raises ValueError for a template that does not fit."""
     return await _nearby(
-        session, point, template, _written_row, radius_m, categories, text, open_at, limit, after
+        session, point, template, written_row, radius_m, categories, text, open_at, limit, after
     )
 
 
-def _written_row(row: Any) -> Written:
+async def nearby_page(
+    session: Executor,
+    statement: Select[Any],
+    params: dict[str, Any],
+    make: Callable[[Any], T],
+    *,
+    point: LonLat,
+    radius_m: float,
+    limit: int,
+    after: tuple[float, int] | None,
+) -> Page[Nearby[T]]:
+    """Runs a nearby statement (``nearest.nearest``) for ``limit`` rows and one more, which
+    tells whether a next page exists; each row made by ``make``."""
+    found = await nearest(
+        session, statement, params, point=point, radius_m=radius_m, limit=limit + 1, after=after
+    )
+    items = tuple(Nearby(make(row), distance) for row, distance in found[:limit])
+    return Page(items, has_next_page=len(found) > limit)
+
+
+def written_row(row: Any) -> Written:
     return Written(row["id"], row["json"], row["longitude"], row["latitude"])
 
 
@@ -315,8 +346,7 @@ async def _nearby(
     limit: int,
     after: tuple[float, int] | None,
 ) -> Page[Nearby[T]]:
-    """The page, each row made by ``make``; one row more is fetched to tell whether a next
-    page exists."""
+    """The page, each row made by ``make``."""
     check_search(radius_m, limit, after)
     params: dict[str, Any] = {"closed": MerchantStatus.CLOSED.value, **text_params(text)}
     keys = category_keys(categories) if categories else []
@@ -336,11 +366,9 @@ async def _nearby(
         after is not None,
         template,
     )
-    found = await nearest(
-        session, statement, params, point=point, radius_m=radius_m, limit=limit + 1, after=after
+    return await nearby_page(
+        session, statement, params, make, point=point, radius_m=radius_m, limit=limit, after=after
     )
-    items = tuple(Nearby(make(row), distance) for row, distance in found[:limit])
-    return Page(items, has_next_page=len(found) > limit)
 
 
 async def get_merchant(session: AsyncSession, merchant_id: int) -> MerchantRow | None:

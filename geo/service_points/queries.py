@@ -7,11 +7,11 @@ plain filters on that scan.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ARRAY,
@@ -29,16 +29,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from geo.coords import LonLat
 from geo.db import Executor
 from geo.grids.models import Grid
+from geo.json_objects import Template, Value
 from geo.merchants.errors import OutOfRange
 from geo.merchants.hours import OpeningHours, is_open_at, parse_hours
-from geo.merchants.nearest import MAX_PAGE, candidates, check_search, minute_of_week, nearest
+from geo.merchants.nearest import MAX_PAGE, candidates, check_search, minute_of_week
 from geo.merchants.queries import (
     Nearby,
     Page,
+    Written,
     any_of,
     name_conditions,
+    nearby_page,
     open_condition,
     text_params,
+    written_row,
+    written_rows,
 )
 from geo.service_points.kinds import get_kind
 from geo.service_points.models import ServicePoint
@@ -73,6 +78,8 @@ class ServicePointRow(NamedTuple):
         return hours is not None and is_open_at(hours, when)
 
 
+T = TypeVar("T")
+
 SERVICE_POINTS = ServicePoint.__table__
 _S = SERVICE_POINTS.c
 
@@ -103,8 +110,11 @@ def kind_codes(kinds: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(get_kind(code).value for code in kinds))
 
 
-@lru_cache(maxsize=32)
-def _nearby_statement(kinds: bool, text: bool, open_at: bool, keyset: bool) -> Select[Any]:
+@lru_cache(maxsize=64)
+def _nearby_statement(
+    kinds: bool, text: bool, open_at: bool, keyset: bool, template: Template | None = None
+) -> Select[Any]:
+    """With a ``template``, each row comes back as its id, location and JSON text."""
     where: list[ColumnElement[bool]] = []
     if kinds:
         where.append(_S.kind == func.any(bindparam("kinds", type_=ARRAY(String))))
@@ -112,7 +122,11 @@ def _nearby_statement(kinds: bool, text: bool, open_at: bool, keyset: bool) -> S
         where += name_conditions(_S.name)  # a thousand rows: no bigram index needed
     if open_at:
         where.append(open_condition(_S.open_minutes))
-    return candidates(SERVICE_POINTS, SERVICE_POINT_COLUMNS, where=where, keyset=keyset)
+    found = candidates(SERVICE_POINTS, SERVICE_POINT_COLUMNS, where=where, keyset=keyset)
+    if template is None:
+        return found
+    rows = found.subquery("found")
+    return written_rows(rows, template, {Value.KIND: rows.c.kind})
 
 
 async def nearby_service_points(
@@ -131,18 +145,52 @@ async def nearby_service_points(
     Same contract as ``geo.merchants.queries.nearby_merchants``, with ``kinds`` for
     categories (UnknownServicePointKind on a bad code).
     """
+    return await _nearby(
+        session, point, None, service_point_row, radius_m, kinds, text, open_at, limit, after
+    )
+
+
+async def nearby_service_points_json(
+    session: Executor,
+    point: LonLat,
+    template: Template,
+    *,
+    radius_m: float = 1_000.0,
+    kinds: Sequence[str] | None = None,
+    text: str | None = None,
+    open_at: datetime | None = None,
+    limit: int = 20,
+    after: tuple[float, int] | None = None,
+) -> Page[Nearby[Written]]:
+    """:func:`nearby_service_points`, each written by PostgreSQL as ``template`` says
+    (``geo.json_objects``); raises ValueError for a template that does not fit."""
+    return await _nearby(
+        session, point, template, written_row, radius_m, kinds, text, open_at, limit, after
+    )
+
+
+async def _nearby(
+    session: Executor,
+    point: LonLat,
+    template: Template | None,
+    make: Callable[[Any], T],
+    radius_m: float,
+    kinds: Sequence[str] | None,
+    text: str | None,
+    open_at: datetime | None,
+    limit: int,
+    after: tuple[float, int] | None,
+) -> Page[Nearby[T]]:
     check_search(radius_m, limit, after)
     params: dict[str, Any] = {"kinds": kind_codes(kinds) if kinds else [], **text_params(text)}
     if open_at is not None:
         params["minute"] = minute_of_week(open_at)
     statement = _nearby_statement(
-        bool(kinds), "text" in params, open_at is not None, after is not None
+        bool(kinds), "text" in params, open_at is not None, after is not None, template
     )
-    found = await nearest(
-        session, statement, params, point=point, radius_m=radius_m, limit=limit + 1, after=after
+    return await nearby_page(
+        session, statement, params, make, point=point, radius_m=radius_m, limit=limit, after=after
     )
-    items = tuple(Nearby(service_point_row(row), distance) for row, distance in found[:limit])
-    return Page(items, has_next_page=len(found) > limit)
 
 
 async def get_service_point(session: AsyncSession, point_id: int) -> ServicePointRow | None:

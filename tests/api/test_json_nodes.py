@@ -41,6 +41,18 @@ def nearby(node: str, arguments: str = "", edge: str = "distanceM") -> str:
     {fragment}"""
 
 
+def nearby_points(node: str, arguments: str = "", edge: str = "distanceM") -> str:
+    return f"""query ($p: PointInput!, $after: String) {{
+      nearbyServicePoints(near: $p, radiusM: 5000, first: 30, after: $after{arguments}) {{
+        __typename
+        ... on NearbyServicePointConnection {{
+          edges {{ {edge} node {{ {node} }} }} pageInfo {{ endCursor hasNextPage }} }}
+        ... on Error {{ message }}
+      }} }}"""
+
+
+SERVICE_POINT_NODE = """__typename id name phone address outsideCoverage version
+  kind { code zh en __typename } location { longitude latitude system }"""
 WRITTEN = {
     "every field, aliases, a fragment": nearby(
         FULL_NODE, edge="walkingMinutes __typename d: distanceM"
@@ -60,6 +72,14 @@ WRITTEN = {
           pageInfo { endCursor } } } }""",
     "the node twice": nearby("id", edge="distanceM other: node { name }"),
     "GCJ-02 output": nearby("id location { longitude latitude system }", ", output: GCJ02"),
+    "service points, every field": nearby_points(
+        SERVICE_POINT_NODE, edge="walkingMinutes d: distanceM"
+    ),
+    "service points of two kinds, GCJ-02": nearby_points(
+        "id kind { zh } location { longitude latitude }",
+        ', kinds: ["health_service_station", "community_service_station"], output: GCJ02',
+    ),
+    "service points and their cursors": nearby_points("name", edge="cursor distanceM"),
     "BD-09 output, coordinates twice": nearby(
         "id loc: location { system y: latitude x: longitude } location { latitude }",
         ", output: BD09",
@@ -73,6 +93,7 @@ BUILT = {
     "a directive": nearby("id name @include(if: true)"),
     "two lists of edges": nearby("id", edge="distanceM } more: edges { node { name }"),
     "more keys than PostgreSQL takes": nearby(" ".join(f"n{i}: name" for i in range(60))),
+    "a service point's hours": nearby_points("id openingHours"),
 }
 
 
@@ -104,7 +125,7 @@ def ordered(text: str) -> Any:
 
 def page(text: str) -> tuple[list[Any], str | None]:
     """The edges and the end cursor (None when not asked for)."""
-    result = orjson.loads(text)["data"]["nearbyMerchants"]
+    (result,) = orjson.loads(text)["data"].values()
     return result["edges"], result.get("pageInfo", {}).get("endCursor")
 
 

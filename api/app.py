@@ -89,7 +89,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/grids.geojson", grids_geojson(lambda: resources.sessionmaker)),
-        *page_routes(settings, lambda: resources.sessionmaker),
+        *page_routes(settings, lambda: resources.read_pool.connection()),
     ]
     return CircleApp(graphql, debug=settings.debug, routes=routes, lifespan=lifespan)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import segno
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -19,8 +19,10 @@ from starlette.routing import Route
 from api.circle_html import circle_page, not_found_page
 from api.settings import Settings
 from geo.circles.queries import CircleCodeNotFound, circle_of_code, get_circle_code
+from geo.db import Executor
 
-Sessions = Callable[[], async_sessionmaker[AsyncSession]]
+#: Opens a short read connection (the app's read pool).
+Connect = Callable[[], AbstractAsyncContextManager[Executor]]
 
 #: Error correction M (15 %): survives a scuffed or partly covered board, stays small.
 QR_ERROR = "m"
@@ -43,11 +45,11 @@ def qr_image(url: str, kind: str) -> bytes:
     return out.getvalue()
 
 
-def page_routes(settings: Settings, sessions: Sessions) -> list[Route]:
+def page_routes(settings: Settings, connect: Connect) -> list[Route]:
     async def page(request: Request) -> Response:
         try:
-            async with sessions()() as session:
-                place, circle = await circle_of_code(session, request.path_params["code"])
+            async with connect() as connection:
+                place, circle = await circle_of_code(connection, request.path_params["code"])
         except CircleCodeNotFound:
             return HTMLResponse(not_found_page(), status_code=404)
         headers = {"Cache-Control": PAGE_CACHE}
@@ -56,8 +58,8 @@ def page_routes(settings: Settings, sessions: Sessions) -> list[Route]:
     def qr(kind: str) -> Callable[[Request], object]:
         async def endpoint(request: Request) -> Response:
             code = request.path_params["code"]
-            async with sessions()() as session:
-                place = await get_circle_code(session, code)
+            async with connect() as connection:
+                place = await get_circle_code(connection, code)
             if place is None:
                 return HTMLResponse(not_found_page(), status_code=404)
             body = qr_image(circle_url(settings, place.code), kind)

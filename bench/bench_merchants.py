@@ -31,9 +31,10 @@ Figures printed:
   process, ``--clients`` keep-alive connections), and its ratio to the bare SQL's; the two
   loads run in alternating slices (``common.alternating``), so both sample the same minutes
   of a machine whose speed drifts;
-* ``serviceCircle`` (15 minutes' walk, what a scanned circle code shows): the latency of
-  ``geo.merchants.circle.service_circle`` called one at a time, and the execution time of
-  its count of open merchants per category, with the index it reads.
+* ``serviceCircle`` (15 minutes' walk, what a scanned circle code shows): the latency and
+  client CPU of ``geo.merchants.circle.service_circle`` called one at a time on a read-pool
+  connection, and the execution time of its count of open merchants per category, with
+  the index it reads.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from typing import Any
 import orjson
 import psycopg
 from psycopg import sql as sql_module
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -248,30 +250,39 @@ async def geo_layer_load(
     return Figures(label, sum(counts), time.perf_counter() - started, latencies)
 
 
-async def circle_figures(engine: AsyncEngine, conninfo: str, sample: list[LonLat]) -> None:
-    """serviceCircle's latency, one call at a time on a SQLAlchemy session, and the
-    execution time of its count per category (EXPLAIN ANALYZE, timing off)."""
+async def circle_figures(
+    engine: AsyncEngine, pool: AsyncConnectionPool, conninfo: str, sample: list[LonLat]
+) -> None:
+    """serviceCircle's latency and client CPU, one call at a time on a read-pool connection
+    (as the API runs it), and the execution time of its count per category (EXPLAIN
+    ANALYZE, timing off; the statements as a SQLAlchemy session sends them)."""
     counts: list[tuple[str, dict[str, Any]]] = []
 
     def record(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
         if "count(" in statement and "GROUP BY" in statement:
             counts.append((statement, params))
 
-    latencies = []
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         async with make_sessionmaker(engine)() as session:
             for p in sample:
-                started = time.perf_counter()
                 await service_circle(session, p, 15)
-                latencies.append((time.perf_counter() - started) * 1e3)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+    latencies = []
+    cpu = time.process_time()
+    for p in sample:
+        started = time.perf_counter()
+        async with pool.connection() as connection:
+            await service_circle(connection, p, 15)
+        latencies.append((time.perf_counter() - started) * 1e3)
+    cpu_ms = (time.process_time() - cpu) / len(sample) * 1e3
     sql = counts[0][0]
     ((execution, _, _),) = db_times(conninfo, [(sql, [p for s, p in counts if s == sql])])
     print(f"\nserviceCircle, 15 minutes' walk  [{index_of(conninfo, sql, counts[0][1])}]")
-    print("  service_circle(), SA session, one at a time:", summary(latencies))
-    print("  its count per category, execution:          ", summary(execution))
+    print("  service_circle(), read pool, one at a time:", summary(latencies))
+    print(f"  its client CPU per call: {cpu_ms:.2f} ms")
+    print("  its count per category, execution:         ", summary(execution))
 
 
 async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
@@ -337,7 +348,7 @@ async def main(rows: int, seconds: float, clients: int, reuse: bool) -> None:
                 print(
                     (await geo_layer_load(opener, label, sample, search, clients, seconds)).line()
                 )
-        await circle_figures(engine, conninfo, sample[:300])
+        await circle_figures(engine, pool, conninfo, sample[:300])
     finally:
         server.stop()
     await pool.close()

@@ -76,8 +76,8 @@ class CircleQuery:
     ) -> PlaceCircleResult:
         system = CoordSystem(output)
         try:
-            async with info.context.read() as session:
-                place, found = await queries.circle_of_code(session, code, minutes=minutes)
+            async with info.context.connect() as connection:
+                place, found = await queries.circle_of_code(connection, code, minutes=minutes)
         except DomainError as error:
             return typed_error(error)
         public_url = info.context.settings.public_url

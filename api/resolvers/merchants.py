@@ -224,8 +224,8 @@ class MerchantQuery:
     ) -> ServiceCircleResult:
         try:
             point = near.to_wgs84()
-            async with info.context.read() as session:
-                found = await circle.service_circle(session, point, minutes)
+            async with info.context.connect() as connection:
+                found = await circle.service_circle(connection, point, minutes)
         except DomainError as error:
             return typed_error(error)
         return ServiceCircleType.from_circle(found, CoordSystem(output))

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, String, bindparam, func, select
 
 from geo.circles.models import CircleCode
 from geo.coords import LonLat
+from geo.db import Executor
 from geo.errors import DomainError
 from geo.merchants.circle import ServiceCircle, service_circle
+from geo.merchants.nearest import rows_of
 
 #: What a code may look like; anything else cannot be stored, so it is not looked up.
 CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{4,32}", re.ASCII)
@@ -64,21 +65,24 @@ def circle_code_row(mapping: Any) -> CircleCodeRow:
     return CircleCodeRow(**{c.key: mapping[c.key] for c in CIRCLE_CODE_COLUMNS})
 
 
+_BY_CODE = select(*CIRCLE_CODE_COLUMNS).where(_C.code == bindparam("code", type_=String))
+_ACTIVE_BY_CODE = _BY_CODE.where(_C.retired_at.is_(None))
+
+
 async def get_circle_code(
-    session: AsyncSession, code: str, *, include_retired: bool = False
+    session: Executor, code: str, *, include_retired: bool = False
 ) -> CircleCodeRow | None:
-    """The code's row (None when unknown, malformed, or retired unless asked for)."""
+    """The code's row (None when unknown, malformed, or retired unless asked for).
+    ``session`` may be a read-pool psycopg connection (``geo.db.make_read_pool``)."""
     if not CODE_PATTERN.fullmatch(code):
         return None
-    stmt = select(*CIRCLE_CODE_COLUMNS).where(_C.code == code)
-    if not include_retired:
-        stmt = stmt.where(_C.retired_at.is_(None))
-    row = (await session.execute(stmt)).mappings().first()
-    return circle_code_row(row) if row else None
+    statement = _BY_CODE if include_retired else _ACTIVE_BY_CODE
+    rows = await rows_of(session, statement, {"code": code})
+    return circle_code_row(rows[0]) if rows else None
 
 
 async def circle_of_code(
-    session: AsyncSession, code: str, *, minutes: float = 15
+    session: Executor, code: str, *, minutes: float = 15
 ) -> tuple[CircleCodeRow, ServiceCircle]:
     """The active code's place and its service circle; raises CircleCodeNotFound."""
     place = await get_circle_code(session, code)

@@ -26,9 +26,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Float, SmallInteger, String
 
 from geo.coords import LonLat
+from geo.db import Executor
 from geo.merchants.errors import NotFound, OutOfRange
 from geo.merchants.models import KEY_OF_CATEGORY, MerchantStatus
-from geo.merchants.nearest import candidates, count_within, nearest_each, window
+from geo.merchants.nearest import (
+    candidates,
+    count_within,
+    counted,
+    nearest_each,
+    rows_of,
+    window,
+)
 from geo.merchants.planar import BAND_M, CATEGORY_BANDED_XY, MERCATOR_XY, mercator_xy
 from geo.merchants.queries import MERCHANT_COLUMNS, MERCHANTS, MerchantRow, Nearby, merchant_row
 from geo.merchants.taxonomy import BASIC_CATEGORIES, CATEGORIES, Category, reach_radius_m
@@ -70,14 +78,14 @@ class ServiceCircle:
     service_points: tuple[KindReach, ...]
 
 
-async def service_circle(
-    session: AsyncSession, point: LonLat, minutes: float = 15
-) -> ServiceCircle:
+async def service_circle(session: Executor, point: LonLat, minutes: float = 15) -> ServiceCircle:
     """What is within ``minutes`` on foot of a WGS-84 point, per category, and the gaps.
 
     Three statements: the nearest open merchants of every category (one index-driven
     stream each, exact geodesic order, see ``nearest.py``), the count per category inside
     the circle, and the service points with a window function (a thousand rows).
+    ``session`` may be a read-pool psycopg connection (``geo.db.make_read_pool``), the
+    cheapest way to run it.
     """
     if not (math.isfinite(minutes) and 1 <= minutes <= MAX_MINUTES):
         raise OutOfRange("minutes", minutes, 1, MAX_MINUTES)
@@ -91,14 +99,7 @@ async def service_circle(
         limit=NEAREST_SHOWN,
         streams=list(KEY_OF_CATEGORY.values()),
     )
-    counts = await count_within(
-        session,
-        MERCHANTS,
-        MERCHANTS.c.category_key,
-        point=point,
-        radius_m=radius_m,
-        where=[MERCHANTS.c.status == literal_column(f"'{MerchantStatus.OPEN.value}'")],
-    )
+    counts = await count_within(session, _COUNT_OPEN, point=point, radius_m=radius_m)
     categories = tuple(
         CategoryReach(
             c,
@@ -125,13 +126,20 @@ _NEAREST_OPEN = candidates(
 )
 
 
+_COUNT_OPEN = counted(
+    MERCHANTS,
+    MERCHANTS.c.category_key,
+    where=[MERCHANTS.c.status == literal_column(f"'{MerchantStatus.OPEN.value}'")],
+)
+
+
 def _is_gap(category: Category, nearest: list[tuple[Any, float]]) -> bool:
     """No open merchant of the category within its own tier (``nearest`` is sorted)."""
     return not nearest or nearest[0][1] > reach_radius_m(category.reach_minutes or 0)
 
 
 async def _service_points(
-    session: AsyncSession, point: LonLat, radius_m: float
+    session: Executor, point: LonLat, radius_m: float
 ) -> tuple[KindReach, ...]:
     box = window(point, radius_m)
     cx, cy = mercator_xy(point)
@@ -145,7 +153,7 @@ async def _service_points(
         "shown": NEAREST_SHOWN,
     }
     ranked: dict[str, list[Any]] = {}
-    for row in (await session.execute(_SERVICE_POINTS_NEAR, params)).mappings():
+    for row in await rows_of(session, _SERVICE_POINTS_NEAR, params):
         ranked.setdefault(row["kind"], []).append(row)
     return tuple(
         KindReach(

@@ -74,7 +74,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import Executable
 
 from geo.coords import LonLat
 from geo.db import Executor
@@ -153,17 +153,17 @@ def window(point: LonLat, radius_m: float) -> Window:
     )
 
 
-def point_sql(point: LonLat) -> ColumnElement[Any]:
-    """The point as a geometry(POINT, 4326) expression (bound parameters, lon first)."""
-    return func.ST_SetSRID(func.ST_MakePoint(literal(point.lon), literal(point.lat)), 4326)
-
-
 def geodesic_m(location: Any, point: ColumnElement[Any]) -> ColumnElement[float]:
     """Metres on the WGS 84 spheroid between a geometry column and a geometry point."""
     # On the geometries, not ST_Distance(geography, geography): the same GeographicLib
     # inverse without building a geography per row, a tenth of a nearest-first search's
     # time; within 4e-9 m of pyproj, where the geography route is within 8e-9 m.
     return func.ST_DistanceSpheroid(location, point, type_=Float)
+
+
+def point_sql(point: LonLat) -> ColumnElement[Any]:
+    """The point as a geometry(POINT, 4326) expression (bound parameters, lon first)."""
+    return func.ST_SetSRID(func.ST_MakePoint(literal(point.lon), literal(point.lat)), 4326)
 
 
 def check_search(radius_m: float, limit: int, after: tuple[float, int] | None) -> None:
@@ -264,15 +264,15 @@ def candidates(
 
 
 @lru_cache(maxsize=512)
-def _psycopg(statement: Select[Any]) -> tuple[str, dict[str, Any]]:
+def _psycopg(statement: Executable) -> tuple[str, dict[str, Any]]:
     """SQL text for psycopg and the values SQLAlchemy bound itself (literals such as 4326).
     Bounded: callers' statement caches are, and a statement they drop must not stay here."""
     compiled = statement.compile(dialect=psycopg_dialect())
     return str(compiled), dict(compiled.params)
 
 
-async def _rows(
-    conn: Executor, statement: Select[Any], values: Mapping[str, Any]
+async def rows_of(
+    conn: Executor, statement: Executable, values: Mapping[str, Any]
 ) -> Sequence[Mapping[str, Any]]:
     """Runs a cached statement on a SQLAlchemy session or connection, or straight on a
     read-pool psycopg connection (``geo.db``: a quarter of the client CPU)."""
@@ -305,7 +305,7 @@ async def nearest(
         (values["bx"],) = _bands([values["band"]], values["cx"])
     values["n"] = math.ceil(limit * box.overfetch) + _EXTRA_ROWS
     while True:
-        rows = await _rows(conn, statement, values)
+        rows = await rows_of(conn, statement, values)
         settled = _settle(rows, n=values["n"], limit=limit, radius_m=radius_m, box=box)
         if settled is not None:
             return [(row, row["distance_m"]) for row in settled]
@@ -333,7 +333,7 @@ async def nearest_each(
     while pending:
         values["streams"] = pending
         values["xs"] = _bands(pending, values["cx"])
-        rows = await _rows(conn, statement, values)
+        rows = await rows_of(conn, statement, values)
         for value in list(pending):
             mine = [r for r in rows if r["stream"] == value]
             settled = _settle(mine, n=values["n"], limit=limit, radius_m=radius_m, box=box)
@@ -382,62 +382,79 @@ def _settle(
     return inside[:limit] if needed_m < unseen_m else None
 
 
-async def count_within(
-    session: AsyncSession,
-    table: Any,
-    group: Any,
-    *,
-    point: LonLat,
-    radius_m: float,
-    where: Sequence[ColumnElement[bool]] = (),
-) -> dict[Any, int]:
-    """Rows within ``radius_m`` (geodesic, boundary included) of a point, per ``group``.
+def counted(table: Any, group: Any, where: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
+    """The statement :func:`count_within` runs: rows within ``:radius`` geodesic metres
+    (boundary included) of a point, per ``group``.
 
     ``table`` has a stored ``mercator`` point (:data:`planar.MERCATOR_XY`) and an SP-GiST
     index over it holding ``group`` and ``id``, whose predicate ``where`` implies (written
     with literals: a generic plan cannot prove a partial index's predicate from a bound
     value). One index-only scan then settles nearly every row by its Mercator distance:
-    nearer than ``radius × k_min`` is surely inside, farther than the reach surely out. The
-    few rows between (a band about 0.04 % of the radius wide) are looked up by id and
-    measured exactly. 67 ms against 380 ms for the heap and the key computed again at every
-    row, for the 119,000 open merchants within 923 m of the benchmark's densest point.
+    nearer than ``radius × k_min`` (``:surely``) is surely inside, farther than the reach
+    surely out. The few rows between (a band about 0.04 % of the radius wide) are looked up
+    by id and measured exactly. 67 ms against 380 ms for the heap and the key computed again
+    at every row, for the 119,000 open merchants within 923 m of the benchmark's densest
+    point. Built once: building and compiling it took more of the server's CPU than
+    running it.
     """
-    box = window(point, radius_m)
-    cx, cy = planar.mercator_xy(point)
     key = table.c.mercator
+    cx, cy = bindparam("cx", type_=Float), bindparam("cy", type_=Float)
+    reach = bindparam("reach", type_=Float)
     near = (
         select(
             group.label("grp"),
             table.c.id,
             planar.distance(key, planar.planar_point(cx, cy)).label("d"),
         )
-        .where(planar.inside(key, planar.square(cx, cy, box.reach)), *where)
+        .where(planar.inside(key, planar.square(cx, cy, reach)), *where)
         .subquery("near")
     )
-    surely_m = radius_m * box.k_min - _ABS_SLACK_M
+    surely = bindparam("surely", type_=Float)
     settled = (
         select(
             near.c.grp,
-            func.count().filter(near.c.d <= surely_m).label("surely"),
+            func.count().filter(near.c.d <= surely).label("surely"),
             func.coalesce(
-                func.array_agg(near.c.id).filter(near.c.d > surely_m),
+                func.array_agg(near.c.id).filter(near.c.d > surely),
                 literal_column("'{}'::integer[]"),
             ).label("between"),
         )
-        .where(near.c.d <= box.reach)
+        .where(near.c.d <= reach)
         .group_by(near.c.grp)
         .subquery("settled")
     )
     exact = table.alias("exact")
+    centre = func.ST_SetSRID(
+        func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326
+    )
     measured = (
         select(func.count())
         .where(
             exact.c.id == func.any(settled.c.between),
             func.ST_DWithin(
-                func.geography(exact.c.location), func.geography(point_sql(point)), radius_m
+                func.geography(exact.c.location),
+                func.geography(centre),
+                bindparam("radius", type_=Float),
             ),
         )
         .scalar_subquery()
     )
-    stmt = select(settled.c.grp, settled.c.surely + measured)
-    return dict((await session.execute(stmt)).all())
+    return select(settled.c.grp.label("grp"), (settled.c.surely + measured).label("n"))
+
+
+async def count_within(
+    conn: Executor, statement: Select[Any], *, point: LonLat, radius_m: float
+) -> dict[Any, int]:
+    """Runs a :func:`counted` statement: the rows within ``radius_m`` of a point, per group."""
+    box = window(point, radius_m)
+    cx, cy = planar.mercator_xy(point)
+    values = {
+        "cx": cx,
+        "cy": cy,
+        "reach": box.reach,
+        "surely": radius_m * box.k_min - _ABS_SLACK_M,
+        "lon": point.lon,
+        "lat": point.lat,
+        "radius": radius_m,
+    }
+    return {row["grp"]: row["n"] for row in await rows_of(conn, statement, values)}

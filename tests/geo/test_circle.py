@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import psycopg
 import pytest
 from shapely.geometry import Point
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,6 +95,20 @@ async def test_counts_at_the_circles_edge_are_geodesic(db: AsyncSession, azimuth
     assert [geodesic_m(ORIGIN, p) <= radius for p in edge] == [True, True, False, False]
     assert pharmacy.count == 2
     assert sum(c.count for c in circle.categories) == 2
+
+
+async def test_a_read_pool_connection_gives_the_same_circle(db: AsyncSession) -> None:
+    rng = random.Random(8)
+    for n in range(80):
+        where = offset(ORIGIN, rng.uniform(0, 360), rng.uniform(0, 1_200))
+        await make_merchant(db, name=f"店{n}", category=list(CATEGORIES)[n % 7], location=where)
+    for metres in (150, 700):
+        await make_service_point(db, location=offset(ORIGIN, 200, metres))
+    raw = (await (await db.connection()).get_raw_connection()).driver_connection
+    assert isinstance(raw, psycopg.AsyncConnection)  # the session's own, so it sees our rows
+    on_session = await service_circle(db, ORIGIN, 12)
+    assert sum(c.count for c in on_session.categories) > 20
+    assert await service_circle(raw, ORIGIN, 12) == on_session
 
 
 async def test_service_points_are_counted_per_kind(db: AsyncSession) -> None:

@@ -176,9 +176,9 @@ def db_times(
 
     The statements run point by point in turn, so that all sample the same minutes of a
     machine whose speed drifts, and in the opposite order at every other point: a point's
-    first statement pays for the pages it brings into shared buffers, and the next one
-    finds them there (with 256 MB of buffers for a 1 GB table, that bias alone made one
-    statement look half as costly as the other)."""
+    first statement pays for bringing its pages close to the CPU (and into shared buffers
+    when they were not there), and the next one finds them warm. Run in a fixed order, that
+    bias alone made one statement look half as costly as the other."""
     found: list[tuple[list[float], list[float], list[int]]] = [([], [], []) for _ in statements]
     with psycopg.connect(conninfo) as conn:
         for n in range(min(len(params) for _, params in statements)):

@@ -82,13 +82,20 @@ class Written:
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """A nearby list's GraphQL types, and the fields of its edges PostgreSQL can write."""
+    """A nearby list's GraphQL types, and the fields of its nodes PostgreSQL can write."""
 
     connection: str
     edge: str
     node: str
-    edge_writers: dict[str, Writer]
     node_writers: dict[str, Writer]
+
+    def edge_writers(self) -> dict[str, Writer]:
+        """The edge's fields PostgreSQL can write: the nearby ones and the node."""
+
+        def node(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
+            return collector.template(nodes, self.node, self.node_writers)
+
+        return {**_NEARBY_EDGE, "node": node}
 
 
 def merchant_template(info: strawberry.Info[Any, Any], system: CoordSystem) -> Written | None:
@@ -133,7 +140,7 @@ def _template(
     if not edges:
         return None
     edge_fields = collector.fields(edges, shape.edge)
-    whole = collector.template_of(edge_fields, shape.edge, shape.edge_writers)
+    whole = collector.template_of(edge_fields, shape.edge, shape.edge_writers())
     if whole is not None and fits(whole):
         return Written(whole, edges=True, system=system, holes=holes(whole))
     node = collector.only(edge_fields, "node")
@@ -262,14 +269,20 @@ def _coordinate(value: Value) -> Writer:
     return lambda collector, nodes: value if collector.system is CoordSystem.WGS84 else Hole(value)
 
 
-def _category(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
-    table = []
-    for code, category in CATEGORY_TYPES.items():
-        written = collector.completed(nodes, "MerchantCategory", category)
-        if written is None:
-            return None
-        table.append((code, written))
-    return Lookup(Value.CATEGORY, tuple(table))
+def _static(value: Value, type_name: str, objects: dict[str, Any]) -> Writer:
+    """A field whose object is one of a fixed set by code (a category, a kind): a lookup of
+    each object's JSON for the selection."""
+
+    def writer(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
+        table = []
+        for code, obj in objects.items():
+            written = collector.completed(nodes, type_name, obj)
+            if written is None:
+                return None
+            table.append((code, written))
+        return Lookup(value, tuple(table))
+
+    return writer
 
 
 def _status(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
@@ -289,29 +302,11 @@ def _location(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
     return collector.template(nodes, "Point", point)
 
 
-def _kind(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
-    table = []
-    for code, kind in KIND_TYPES.items():
-        written = collector.completed(nodes, "ServicePointKind", kind)
-        if written is None:
-            return None
-        table.append((code, written))
-    return Lookup(Value.KIND, tuple(table))
-
-
-def _merchant(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
-    return collector.template(nodes, "Merchant", MERCHANT)
-
-
-def _service_point(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
-    return collector.template(nodes, "ServicePoint", SERVICE_POINT)
-
-
 #: The fields of a Merchant PostgreSQL can write, and how.
 MERCHANT: dict[str, Writer] = {
     "id": _value(Value.ID_TEXT),
     "name": _value(Value.NAME),
-    "category": _category,
+    "category": _static(Value.CATEGORY, "MerchantCategory", CATEGORY_TYPES),
     "phone": _value(Value.PHONE),
     "address": _value(Value.ADDRESS),
     "location": _location,
@@ -323,7 +318,7 @@ MERCHANT: dict[str, Writer] = {
 #: The fields of a ServicePoint PostgreSQL can write, and how.
 SERVICE_POINT: dict[str, Writer] = {
     "id": _value(Value.ID_TEXT),
-    "kind": _kind,
+    "kind": _static(Value.KIND, "ServicePointKind", KIND_TYPES),
     "name": _value(Value.NAME),
     "phone": _value(Value.PHONE),
     "address": _value(Value.ADDRESS),
@@ -331,23 +326,13 @@ SERVICE_POINT: dict[str, Writer] = {
     "outsideCoverage": _value(Value.OUTSIDE_COVERAGE),
     "version": _value(Value.VERSION),
 }
-#: The fields of a nearby edge PostgreSQL can write (not the cursor: Python's float.hex),
-#: and how, but for the node.
+#: The fields of a nearby edge PostgreSQL can write but for the node (not the cursor:
+#: Python's float.hex), and how.
 _NEARBY_EDGE: dict[str, Writer] = {
     "distanceM": _value(Value.DISTANCE),
     "walkingMinutes": _value(Value.WALKING_MINUTES),
 }
-MERCHANTS = Shape(
-    "NearbyMerchantConnection",
-    "NearbyMerchantEdge",
-    "Merchant",
-    {**_NEARBY_EDGE, "node": _merchant},
-    MERCHANT,
-)
+MERCHANTS = Shape("NearbyMerchantConnection", "NearbyMerchantEdge", "Merchant", MERCHANT)
 SERVICE_POINTS = Shape(
-    "NearbyServicePointConnection",
-    "NearbyServicePointEdge",
-    "ServicePoint",
-    {**_NEARBY_EDGE, "node": _service_point},
-    SERVICE_POINT,
+    "NearbyServicePointConnection", "NearbyServicePointEdge", "ServicePoint", SERVICE_POINT
 )

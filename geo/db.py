@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -11,7 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import MetaData, TextClause
+from sqlalchemy import MetaData
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.base import Executable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -111,17 +112,23 @@ async def _configure_read(connection: ReadConnection) -> None:
     set_json_loads(orjson.loads, connection)
 
 
-@cache
-def _psycopg_sql(stmt: TextClause) -> str:
-    return str(stmt.compile(dialect=psycopg_dialect()))
+@lru_cache(maxsize=512)
+def _psycopg(stmt: Executable) -> tuple[str, dict[str, Any]]:
+    """SQL text for psycopg and the values SQLAlchemy bound itself (literals such as 4326).
+    Bounded: callers' statement caches are, and a statement they drop must not stay here."""
+    compiled = stmt.compile(dialect=psycopg_dialect())
+    return str(compiled), dict(compiled.params)
 
 
 async def fetch_mappings(
-    conn: Executor, stmt: TextClause, params: Mapping[str, Any]
-) -> list[Mapping[str, Any]]:
-    """Rows of a reviewed SQL statement as mappings, on whichever kind of connection."""
+    conn: Executor, stmt: Executable, params: Mapping[str, Any]
+) -> Sequence[Mapping[str, Any]]:
+    """Rows of a statement built once (reviewed SQL text or a cached SQLAlchemy statement)
+    as mappings, on a SQLAlchemy session or connection, or straight on a read-pool psycopg
+    connection (a quarter of the client CPU)."""
     if isinstance(conn, psycopg.AsyncConnection):
+        sql, defaults = _psycopg(stmt)
         async with conn.cursor(row_factory=dict_row) as cursor:
-            await cursor.execute(_psycopg_sql(stmt), params)
+            await cursor.execute(sql, {**defaults, **params})
             return await cursor.fetchall()
-    return list((await conn.execute(stmt, params)).mappings().all())
+    return (await conn.execute(stmt, params)).mappings().all()

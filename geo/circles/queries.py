@@ -11,10 +11,9 @@ from sqlalchemy import ColumnElement, String, bindparam, func, select
 
 from geo.circles.models import CircleCode
 from geo.coords import LonLat
-from geo.db import Executor
+from geo.db import Executor, fetch_mappings
 from geo.errors import DomainError
 from geo.merchants.circle import ServiceCircle, service_circle
-from geo.merchants.nearest import rows_of
 
 #: What a code may look like; anything else cannot be stored, so it is not looked up.
 CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{4,32}", re.ASCII)
@@ -77,7 +76,7 @@ async def get_circle_code(
     if not CODE_PATTERN.fullmatch(code):
         return None
     statement = _BY_CODE if include_retired else _ACTIVE_BY_CODE
-    rows = await rows_of(session, statement, {"code": code})
+    rows = await fetch_mappings(session, statement, {"code": code})
     return circle_code_row(rows[0]) if rows else None
 
 

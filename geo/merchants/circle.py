@@ -26,17 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Float, SmallInteger, String
 
 from geo.coords import LonLat
-from geo.db import Executor
+from geo.db import Executor, fetch_mappings
 from geo.merchants.errors import NotFound, OutOfRange
 from geo.merchants.models import KEY_OF_CATEGORY, MerchantStatus
-from geo.merchants.nearest import (
-    candidates,
-    count_within,
-    counted,
-    nearest_each,
-    rows_of,
-    window,
-)
+from geo.merchants.nearest import candidates, count_within, counted, nearest_each, window
 from geo.merchants.planar import BAND_M, CATEGORY_BANDED_XY, MERCATOR_XY, mercator_xy
 from geo.merchants.queries import MERCHANT_COLUMNS, MERCHANTS, MerchantRow, Nearby, merchant_row
 from geo.merchants.taxonomy import BASIC_CATEGORIES, CATEGORIES, Category, reach_radius_m
@@ -153,7 +146,7 @@ async def _service_points(
         "shown": NEAREST_SHOWN,
     }
     ranked: dict[str, list[Any]] = {}
-    for row in await rows_of(session, _SERVICE_POINTS_NEAR, params):
+    for row in await fetch_mappings(session, _SERVICE_POINTS_NEAR, params):
         ranked.setdefault(row["kind"], []).append(row)
     return tuple(
         KindReach(

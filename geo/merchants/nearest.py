@@ -54,11 +54,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Final
 
-import psycopg
-from psycopg.rows import dict_row
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -73,11 +70,9 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
-from sqlalchemy.sql.base import Executable
 
 from geo.coords import LonLat
-from geo.db import Executor
+from geo.db import Executor, fetch_mappings
 from geo.merchants import planar
 from geo.merchants.errors import InvalidCursor, OutOfRange
 from geo.merchants.hours import MINUTES_PER_DAY, TIMEZONE
@@ -153,17 +148,17 @@ def window(point: LonLat, radius_m: float) -> Window:
     )
 
 
+def point_sql(point: LonLat) -> ColumnElement[Any]:
+    """The point as a geometry(POINT, 4326) expression (bound parameters, lon first)."""
+    return func.ST_SetSRID(func.ST_MakePoint(literal(point.lon), literal(point.lat)), 4326)
+
+
 def geodesic_m(location: Any, point: ColumnElement[Any]) -> ColumnElement[float]:
     """Metres on the WGS 84 spheroid between a geometry column and a geometry point."""
     # On the geometries, not ST_Distance(geography, geography): the same GeographicLib
     # inverse without building a geography per row, a tenth of a nearest-first search's
     # time; within 4e-9 m of pyproj, where the geography route is within 8e-9 m.
     return func.ST_DistanceSpheroid(location, point, type_=Float)
-
-
-def point_sql(point: LonLat) -> ColumnElement[Any]:
-    """The point as a geometry(POINT, 4326) expression (bound parameters, lon first)."""
-    return func.ST_SetSRID(func.ST_MakePoint(literal(point.lon), literal(point.lat)), 4326)
 
 
 def check_search(radius_m: float, limit: int, after: tuple[float, int] | None) -> None:
@@ -263,27 +258,6 @@ def candidates(
 # --- running them ------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _psycopg(statement: Executable) -> tuple[str, dict[str, Any]]:
-    """SQL text for psycopg and the values SQLAlchemy bound itself (literals such as 4326).
-    Bounded: callers' statement caches are, and a statement they drop must not stay here."""
-    compiled = statement.compile(dialect=psycopg_dialect())
-    return str(compiled), dict(compiled.params)
-
-
-async def rows_of(
-    conn: Executor, statement: Executable, values: Mapping[str, Any]
-) -> Sequence[Mapping[str, Any]]:
-    """Runs a cached statement on a SQLAlchemy session or connection, or straight on a
-    read-pool psycopg connection (``geo.db``: a quarter of the client CPU)."""
-    if isinstance(conn, psycopg.AsyncConnection):
-        sql, defaults = _psycopg(statement)
-        async with conn.cursor(row_factory=dict_row) as cursor:
-            await cursor.execute(sql, {**defaults, **values})
-            return await cursor.fetchall()
-    return (await conn.execute(statement, values)).mappings().all()
-
-
 async def nearest(
     conn: Executor,
     statement: Select[Any],
@@ -305,7 +279,7 @@ async def nearest(
         (values["bx"],) = _bands([values["band"]], values["cx"])
     values["n"] = math.ceil(limit * box.overfetch) + _EXTRA_ROWS
     while True:
-        rows = await rows_of(conn, statement, values)
+        rows = await fetch_mappings(conn, statement, values)
         settled = _settle(rows, n=values["n"], limit=limit, radius_m=radius_m, box=box)
         if settled is not None:
             return [(row, row["distance_m"]) for row in settled]
@@ -333,7 +307,7 @@ async def nearest_each(
     while pending:
         values["streams"] = pending
         values["xs"] = _bands(pending, values["cx"])
-        rows = await rows_of(conn, statement, values)
+        rows = await fetch_mappings(conn, statement, values)
         for value in list(pending):
             mine = [r for r in rows if r["stream"] == value]
             settled = _settle(mine, n=values["n"], limit=limit, radius_m=radius_m, box=box)
@@ -424,16 +398,13 @@ def counted(table: Any, group: Any, where: Sequence[ColumnElement[bool]] = ()) -
         .subquery("settled")
     )
     exact = table.alias("exact")
-    centre = func.ST_SetSRID(
-        func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326
-    )
     measured = (
         select(func.count())
         .where(
             exact.c.id == func.any(settled.c.between),
             func.ST_DWithin(
                 func.geography(exact.c.location),
-                func.geography(centre),
+                func.geography(_POINT),
                 bindparam("radius", type_=Float),
             ),
         )
@@ -457,4 +428,4 @@ async def count_within(
         "lat": point.lat,
         "radius": radius_m,
     }
-    return {row["grp"]: row["n"] for row in await rows_of(conn, statement, values)}
+    return {row["grp"]: row["n"] for row in await fetch_mappings(conn, statement, values)}

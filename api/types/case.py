@@ -294,7 +294,11 @@ class Case:
         def build(row: GridRow | None) -> CaseScope:
             path = row.path if row else ()
             return CaseScope(
-                path, model.department, model.reporter_user_id, tuple(model.co_handlers or ())
+                path,
+                model.department,
+                model.reporter_user_id,
+                tuple(model.co_handlers or ()),
+                case_id=model.id,
             )
 
         if model.grid_id is None:

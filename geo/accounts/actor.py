@@ -39,6 +39,7 @@ class CaseScope:
     reporter_user_id: int | None
     #: Units co-handling the case (一办三协同): they read it; only the lead unit acts.
     co_handlers: tuple[str, ...] = ()
+    case_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,14 @@ class Actor:
     grid_paths: tuple[tuple[int, ...], ...] = ()
     department: str | None = None
     seat: Seat | None = None
+    #: An anonymous reporter who proved the case's private follow code: the reporter of
+    #: that one case and of nothing else.
+    follows_case_id: int | None = None
+
+    @classmethod
+    def follower(cls, case_id: int) -> Actor:
+        """The anonymous reporter of ``case_id``, once their follow code is checked."""
+        return cls(user_id=None, name="reporter", role=Role.RESIDENT, follows_case_id=case_id)
 
     @classmethod
     def system(cls) -> Actor:
@@ -89,6 +98,8 @@ class Actor:
             case Scope.DISTRICT:
                 return self.is_district_seat
             case Scope.REPORTER:
+                if self.follows_case_id is not None:
+                    return case.case_id is not None and case.case_id == self.follows_case_id
                 if case.reporter_user_id is not None:
                     return case.reporter_user_id == self.user_id
                 return self.role is Role.AGENT and self._grid_scope(case)

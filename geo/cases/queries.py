@@ -283,6 +283,7 @@ async def case_scopes(session: AsyncSession, case_ids: Sequence[int]) -> dict[in
             row.department,
             row.reporter_user_id,
             tuple(row.co_handlers or ()),
+            case_id=row.id,
         )
         for row in await session.execute(stmt)
     }

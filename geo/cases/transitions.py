@@ -63,7 +63,13 @@ def authorize(
 ) -> CaseStatus:
     """Steps 2-4 of the module docstring; returns the status the action leads to."""
     status = CaseStatus(case.status)
-    scope = CaseScope(tuple(grid_path), case.department, case.reporter_user_id)
+    scope = CaseScope(
+        tuple(grid_path),
+        case.department,
+        case.reporter_user_id,
+        tuple(case.co_handlers or ()),
+        case_id=case.id,
+    )
     check_permission(action, actor.role, in_scope=actor.in_scope(scope_for(action, status), scope))
     if case.version != expected_version:
         raise VersionConflict(case.id, expected_version, case.version, case.status)

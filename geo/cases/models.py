@@ -67,7 +67,8 @@ class Case(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Public number, "<year>-<serial>", e.g. "2026-000123" (unique, increasing, may skip).
+    #: Public number, "<year>-<serial>", e.g. "2026-000123": serials restart each year
+    #: (Asia/Shanghai) and have no gaps among committed cases (geo.cases.numbers).
     number: Mapped[str] = mapped_column(String(20), unique=True)
     #: A geo.cases.categories code.
     category: Mapped[str] = mapped_column(String(32))
@@ -135,6 +136,22 @@ class Case(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     #: Hash of the last event: the head of the case's chain.
     last_event_hash: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the anonymous reporter's follow code (geo.cases.follow); NULL otherwise.
+    follow_code_hash: Mapped[str | None] = mapped_column(String(64))
+    #: The last stage deadline the case missed and that stage (a Stage value): recorded
+    #: once per deadline by geo.cases.sweeper, and kept once the case moves on.
+    overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_stage: Mapped[str | None] = mapped_column(String(16))
+
+
+class CaseNumberCounter(Base):
+    """The last serial given out in a year (Asia/Shanghai): see geo.cases.numbers."""
+
+    __tablename__ = "case_number_counters"
+    __table_args__ = (CheckConstraint("last_serial >= 0", name="serial"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_serial: Mapped[int] = mapped_column(Integer)
 
 
 class CaseEvent(Base):

@@ -1,11 +1,18 @@
 """Reporting a case: validate, route, insert idempotently with its first event, find duplicates.
 
 Idempotency: keys are global, not per reporter (anonymous reports have no reporter to scope
-by; clients send UUIDs, which never collide by chance). The UNIQUE index decides, through
-``INSERT ... ON CONFLICT DO NOTHING``: of concurrent reports with one key exactly one row is
-inserted, the others wait for it and then read it. A retry returns that case with
-``created=False`` and writes nothing. A key presented with another reporter, category or
-description raises IdempotencyKeyReused instead of handing out someone else's case.
+by; clients send UUIDs, which never collide by chance). A retry finds its case by the key
+first and returns it with ``created=False``, writing nothing and taking no number. Of
+concurrent first reports with one key the UNIQUE index decides, through ``INSERT ... ON
+CONFLICT DO NOTHING``: exactly one row is inserted, the others give their number back and
+read it. A key presented with another reporter, category or description raises
+IdempotencyKeyReused instead of handing out someone else's case.
+
+Numbers (geo.cases.numbers) are taken last, just before the INSERT: the year's counter row
+stays locked until the report commits, so everything that can run before it does.
+
+An anonymous report gets a follow code (geo.cases.follow), answered once: only its hash is
+stored, so a retry, which finds the stored case, cannot answer it again.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from geoalchemy2 import Geography
-from sqlalchemy import cast, func, literal, select, text
+from sqlalchemy import cast, func, literal, select, text, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,10 +38,11 @@ from geo.cases.errors import (
     InvalidCaseInput,
     parse_enum,
 )
+from geo.cases.follow import follow_code_hash, new_follow_code
 from geo.cases.models import Case, CaseEvent
+from geo.cases.numbers import give_back, take_number
 from geo.cases.routing import Routing, route_case
 from geo.cases.workflow import CaseStatus
-from geo.cases.worktime import SHANGHAI
 from geo.clock import utcnow
 from geo.coords import LonLat
 
@@ -69,6 +77,9 @@ class ReportResult:
     created: bool
     routing: Routing | None  # None for a retry (the case was routed the first time)
     possible_duplicates: tuple[DuplicateCandidate, ...]
+    #: The anonymous reporter's follow code, in clear this once; None for signed-in
+    #: reporters and for retries.
+    follow_code: str | None = None
 
 
 def _text(field: str, value: str | None, limit: int, *, required: bool = False) -> str | None:
@@ -138,13 +149,23 @@ async def report_case(
         "idempotency_key": _text("idempotency_key", idempotency_key, KEY_MAX),
     }
     now = now or utcnow()
+    if values["idempotency_key"] is not None and (found := await _existing(session, values)):
+        return await _retry(session, found, point, now)
     routing = await route_case(session, point, accuracy_m=values["accuracy_m"], source=source)
+    duplicates = await _open_nearby(session, kind.code, point, now, exclude_id=None)
+    code = new_follow_code() if actor is None else None
+    values["follow_code_hash"] = follow_code_hash(code) if code else None
     case = await _insert(session, values, point, routing, actor, now, kind.due(Stage.ACCEPT, now))
-    created = case is not None
-    if case is None:
-        case = await _existing(session, values)
+    if case is None:  # a concurrent report with the same key was first
+        found = await _existing(session, values)
+        assert found is not None
+        return await _retry(session, found, point, now)
+    return ReportResult(case, True, routing, duplicates, code)
+
+
+async def _retry(session: AsyncSession, case: Case, point: LonLat, now: datetime) -> ReportResult:
     duplicates = await possible_duplicates(session, case, point=point, now=now)
-    return ReportResult(case, created, routing if created else None, duplicates)
+    return ReportResult(case, False, None, duplicates)
 
 
 _INSERT = (
@@ -165,9 +186,8 @@ async def _insert(
 ) -> Case | None:
     # The id is drawn first because the first event's hash covers it, and the case row
     # stores that hash: one INSERT each, no UPDATE afterwards.
-    case_id, serial = (
-        await session.execute(text("SELECT nextval('cases_id_seq'), nextval('case_number_seq')"))
-    ).one()
+    case_id = await session.scalar(text("SELECT nextval('cases_id_seq')"))
+    number = await take_number(session, now)
     event = event_row(
         case_id=case_id,
         seq=1,
@@ -182,7 +202,7 @@ async def _insert(
     )
     row = values | {
         "id": case_id,
-        "number": f"{now.astimezone(SHANGHAI).year}-{serial:06d}",
+        "number": number,
         "location": point.to_ewkt(),
         "status": CaseStatus.REPORTED.value,
         "version": 1,
@@ -196,15 +216,21 @@ async def _insert(
     # Values travel as parameters of one cached statement (not .values(), which rebuilds
     # and re-keys the statement for every report).
     case = (await session.scalars(_INSERT, [row])).one_or_none()
-    if case is not None:
-        session.add(CaseEvent(**event))
-        await session.flush()
+    if case is None:
+        await give_back(session, number)
+        return None
+    session.add(CaseEvent(**event))
+    await session.flush()
     return case
 
 
-async def _existing(session: AsyncSession, values: dict[str, Any]) -> Case:
+async def _existing(session: AsyncSession, values: dict[str, Any]) -> Case | None:
+    """The case stored under the report's key, or None; IdempotencyKeyReused when that case
+    is another report."""
     stmt = select(Case).where(Case.idempotency_key == values["idempotency_key"])
-    case = (await session.scalars(stmt)).one()
+    case = (await session.scalars(stmt)).one_or_none()
+    if case is None:
+        return None
     same = (case.reporter_user_id, case.category, case.description) == (
         values["reporter_user_id"],
         values["category"],
@@ -220,7 +246,12 @@ async def possible_duplicates(
 ) -> tuple[DuplicateCandidate, ...]:
     """Open cases of the case's category within DUPLICATE_RADIUS_M (geodesic) of ``point``,
     reported in the DUPLICATE_WINDOW before ``now``; nearest first, the case itself excluded."""
-    now = now or utcnow()
+    return await _open_nearby(session, case.category, point, now or utcnow(), exclude_id=case.id)
+
+
+async def _open_nearby(
+    session: AsyncSession, category: str, point: LonLat, now: datetime, *, exclude_id: int | None
+) -> tuple[DuplicateCandidate, ...]:
     here = func.ST_SetSRID(func.ST_MakePoint(literal(point.lon), literal(point.lat)), 4326)
     distance = func.ST_Distance(cast(Case.location, Geography), cast(here, Geography))
     # The planar box (a little over 50 m in degrees at this latitude) lets the GiST index
@@ -229,8 +260,8 @@ async def possible_duplicates(
     stmt = (
         select(Case.id, Case.number, Case.status, distance.label("d"), Case.reported_at)
         .where(
-            Case.category == case.category,
-            Case.id != case.id,
+            Case.category == category,
+            Case.id != exclude_id if exclude_id is not None else true(),
             Case.status.not_in([s.value for s in FINISHED]),
             Case.reported_at >= now - DUPLICATE_WINDOW,
             Case.location.op("&&")(func.ST_Expand(here, margin * 1.01)),

@@ -2,13 +2,15 @@
 
 Calendar
 --------
-A day is a working day if ``chinese_calendar.is_workday`` says so: weekends and the State
-Council's public holidays are off, make-up working days (调休, e.g. Sunday 2025-09-28 and
-Saturday 2025-10-11 around National Day) are on. ``chinese_calendar`` only knows the years
-it ships data for (2004-2026 in 1.11) and raises NotImplementedError outside them; for such
-years we fall back to Monday-Friday. Deadlines in those years therefore ignore holidays:
-upgrade the package when the State Council publishes the next year's schedule (each
-November or December).
+Which days are worked is :mod:`geo.calendar.days`'s answer: weekends and the statutory
+holidays (computed from the law for any year, :mod:`geo.calendar.holidays`) are off, and
+each year's State Council notice moves days (调休, e.g. Sunday 2025-09-28 and Saturday
+2025-10-11 worked around National Day). The notice comes from ``chinese_calendar`` for the
+years it ships (2004-2026 in 1.11) and from an administrator for later ones (``circle
+calendar set``, ``setWorkingCalendarYear``). Until a year's notice is known its calendar is
+the law and the week only, and a deadline falling in it is provisional
+(:func:`geo.cases.deadlines.is_provisional`); entering the notice recomputes the open cases'
+deadlines (:mod:`geo.calendar.service`).
 
 Hours
 -----
@@ -37,12 +39,11 @@ import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import cache
 from itertools import pairwise
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+from geo.calendar.days import workday_ordinals, workday_set
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -88,8 +89,8 @@ DEFAULT_SCHEDULE: Final = WorkSchedule()
 
 
 def is_workday(day: date) -> bool:
-    """True if ``day`` is a working day in mainland China (Mon-Fri outside the known years)."""
-    return day.toordinal() in _workday_set(day.year)
+    """True if ``day`` is a working day in mainland China (see the module docstring)."""
+    return day.toordinal() in workday_set(day.year)
 
 
 def add_working_hours(
@@ -171,31 +172,11 @@ def _instant_at(schedule: WorkSchedule, day: date, worked: int) -> datetime:
     raise AssertionError("worked exceeds the working day")  # callers guarantee the bound
 
 
-def _calendar_says_workday(day: date) -> bool:
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
-# chinese_calendar validates every call against all of its data (~15 µs), so each year is
-# asked once and kept as sorted ordinals (for bisect) and a set (for membership).
-@cache
-def _workday_ordinals(year: int) -> tuple[int, ...]:
-    first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
-    return tuple(o for o in range(first, last + 1) if _calendar_says_workday(date.fromordinal(o)))
-
-
-@cache
-def _workday_set(year: int) -> frozenset[int]:
-    return frozenset(_workday_ordinals(year))
-
-
 def _nth_workday_after(day: date, n: int) -> date:
     """The n-th (n >= 1) working day strictly after ``day``."""
     year, ordinal = day.year, day.toordinal()
     while True:
-        ordinals = _workday_ordinals(year)
+        ordinals = workday_ordinals(year)
         index = bisect_right(ordinals, ordinal) + n - 1
         if index < len(ordinals):
             return date.fromordinal(ordinals[index])
@@ -207,6 +188,6 @@ def _workdays_strictly_between(a: date, b: date) -> int:
     """Number of working days d with a < d < b."""
     count = 0
     for year in range(a.year, b.year + 1):
-        ordinals = _workday_ordinals(year)
+        ordinals = workday_ordinals(year)
         count += bisect_left(ordinals, b.toordinal()) - bisect_right(ordinals, a.toordinal())
     return count

@@ -6,12 +6,16 @@ Saturday 14 February and Saturday 28 February worked. Default hours: 09:00-12:00
 13:30-17:30 (7 h a day). A brute-force minute-by-minute reference checks the fast code.
 """
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo.calendar import days
+from geo.calendar.days import NoticeDay
+from geo.cases.categories import CASE_CATEGORIES, Stage
 from geo.cases.worktime import (
     DEFAULT_SCHEDULE,
     SHANGHAI,
@@ -24,6 +28,14 @@ from geo.cases.worktime import (
 
 CST = timezone(timedelta(hours=8))
 PROPERTY = settings(max_examples=400, deadline=None, database=None)
+
+
+@pytest.fixture(autouse=True)
+def no_entered_notices() -> Iterator[None]:
+    """Each test starts and ends with no administrator-entered notice in the process."""
+    days.install({})
+    yield
+    days.install({})
 
 
 def cst(*args: int) -> datetime:
@@ -49,8 +61,13 @@ def cst(*args: int) -> datetime:
         (date(2026, 2, 16), False),  # Spring Festival
         (date(2026, 2, 23), False),
         (date(2026, 2, 24), True),
-        (date(2100, 1, 1), True),  # beyond chinese_calendar: Monday-Friday fallback (Friday)
+        (date(2100, 1, 1), False),  # a Friday, 元旦: the law, beyond the notices known
+        (date(2100, 1, 4), True),  # Monday (no 补假 is guessed: the notice would say)
         (date(2100, 1, 2), False),  # Saturday
+        (date(2027, 1, 1), False),  # 元旦, a Friday; no notice known yet
+        (date(2027, 2, 5), False),  # 除夕, a Friday
+        (date(2027, 2, 8), False),  # 正月初三, a Monday
+        (date(2027, 2, 9), True),  # Tuesday: worked until the notice says otherwise
     ],
 )
 def test_is_workday(day: date, working: bool) -> None:
@@ -89,8 +106,9 @@ def test_is_workday(day: date, working: bool) -> None:
         (cst(2026, 2, 14, 17, 0), 1, cst(2026, 2, 24, 9, 30)),
         # Several whole days: Mon 13 Oct 09:00 + 21 h = close of Wed 15 Oct.
         (cst(2025, 10, 13, 9, 0), 21, cst(2025, 10, 15, 17, 30)),
-        # Across a year end outside chinese_calendar's data: Thu 31 Dec 2099 -> Fri 1 Jan 2100.
-        (cst(2099, 12, 31, 17, 0), 1, cst(2100, 1, 1, 9, 30)),
+        # Across a year end outside chinese_calendar's data: Thu 31 Dec 2099, then 元旦 (Fri)
+        # and the weekend: Mon 4 Jan 2100.
+        (cst(2099, 12, 31, 17, 0), 1, cst(2100, 1, 4, 9, 30)),
         # Zero hours: the start itself, even out of hours.
         (cst(2025, 10, 4, 3, 0), 0, cst(2025, 10, 4, 3, 0)),
     ],
@@ -135,6 +153,68 @@ def test_new_year_2026_calendar_used_above() -> None:
 def test_add_working_days_rejects_bad_counts(days: object) -> None:
     with pytest.raises(ValueError, match="non-negative integer"):
         add_working_days(cst(2025, 10, 13, 10, 0), days)  # type: ignore[arg-type]
+
+
+# --- 2027, beyond chinese_calendar's data: the law's holidays -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "due"),
+    [
+        # Thu 31 Dec 2026 17:00: 0.5 h; Fri 1 Jan 2027 is 元旦, then the weekend: Mon 4 Jan.
+        (cst(2026, 12, 31, 17, 0), 1, cst(2027, 1, 4, 9, 30)),
+        # Thu 4 Feb 2027 16:30: 1 h; 除夕 Fri 5 Feb, 初一 and 初二 at the weekend, 初三 Mon
+        # 8 Feb: Tue 9 Feb.
+        (cst(2027, 2, 4, 16, 30), 3, cst(2027, 2, 9, 11, 0)),
+    ],
+)
+def test_deadlines_skip_new_year_and_spring_festival_2027(
+    start: datetime, hours: float, due: datetime
+) -> None:
+    assert add_working_hours(start, hours) == due
+
+
+def test_category_deadlines_across_new_year_2027() -> None:
+    # A one-working-day limit begun on 31 December ends on the first working day of 2027,
+    # Monday 4 January, not on 元旦 (the default extension of issue 14's report).
+    sanitation = CASE_CATEGORIES["sanitation"]
+    assert sanitation.due(Stage.HANDLE, cst(2026, 12, 31, 10, 0)) == cst(2027, 1, 4, 17, 30)
+    assert add_working_days(cst(2027, 2, 4, 10, 0), 1) == cst(2027, 2, 9, 17, 30)
+    assert working_hours_between(cst(2027, 2, 4, 17, 30), cst(2027, 2, 9, 9, 0)) == 0
+
+
+# --- an entered notice -------------------------------------------------------------------
+
+
+def test_an_entered_notice_moves_days_and_deadlines() -> None:
+    # A notice for 2027 as the State Council might write it: Spring Festival 5-11 February
+    # off, Saturday 13 February worked.
+    assert not days.is_confirmed(2027)
+    assert add_working_hours(cst(2027, 2, 12, 17, 0), 1) == cst(2027, 2, 15, 9, 30)
+    off = [NoticeDay(date(2027, 2, d), False, "春节") for d in (9, 10, 11)]
+    days.install({2027: [*off, NoticeDay(date(2027, 2, 13), True, "春节")]})
+    assert days.is_confirmed(2027)
+    assert [is_workday(date(2027, 2, d)) for d in range(8, 15)] == [
+        False,  # 初三, the law's
+        False,  # bridging days, the notice's
+        False,
+        False,
+        True,  # Friday
+        True,  # Saturday, made up
+        False,
+    ]
+    assert add_working_hours(cst(2027, 2, 12, 17, 0), 1) == cst(2027, 2, 13, 9, 30)
+    assert add_working_days(cst(2027, 2, 4, 10, 0), 1) == cst(2027, 2, 12, 17, 30)
+    shown = days.day(date(2027, 2, 13))
+    assert (shown.working, shown.holiday, shown.adjusted, shown.confirmed) == (
+        True,
+        "春节",
+        True,
+        True,
+    )
+    days.install({})
+    assert is_workday(date(2027, 2, 10))  # the index follows the registry
+    assert not days.is_confirmed(2027)
 
 
 # --- working_hours_between, by hand ----------------------------------------------------------
@@ -266,8 +346,6 @@ def test_calendar_is_consulted_once_per_day_not_per_deadline(
     # deadlines must not ask chinese_calendar (about 15 µs a call) once per step.
     import chinese_calendar
 
-    from geo.cases import worktime
-
     calls = 0
     real = chinese_calendar.is_workday
 
@@ -277,11 +355,11 @@ def test_calendar_is_consulted_once_per_day_not_per_deadline(
         return real(day)
 
     monkeypatch.setattr(chinese_calendar, "is_workday", counting)
-    worktime._workday_set.cache_clear()
+    days.install({})  # empties the per-year index
     base = cst(2025, 1, 2, 9, 0)
     for i in range(17_000):
         start = base + timedelta(minutes=37 * i)
         add_working_hours(start, 2 + i % 40)
         add_working_days(start, 1 + i % 10)
     assert calls <= 2 * 366
-    worktime._workday_set.cache_clear()
+    days.install({})

@@ -8,6 +8,8 @@ TRANSITIONS, scopes resolved by geo.accounts.actor). Everything else is decided 
 operation                  who
 =========================  ====================================================================
 reportCase                 anyone, anonymous included (staff-only channels: geo.cases.reporting)
+followedCase,              anyone holding the case's number and follow code (an anonymous
+evaluateCase               reporter's; geo.cases.follow): evaluating as that case's reporter
 case, caseTrail            a signed-in user who may see the case (:func:`case_visibility`)
 cases, grid.cases          a signed-in user; the list holds the cases of their scope only
 actOnCase                  a signed-in user; the workflow table decides, and an actor who may
@@ -29,6 +31,8 @@ create/retireCircleCode    administrators
 users, createUser,         administrators
 deactivateUser,
 issueToken, revokeToken
+workingCalendar            anyone, anonymous included
+setWorkingCalendarYear     administrators (and `circle calendar set`)
 =========================  ====================================================================
 
 Anonymous reports are rate-limited per client address (api.ratelimit).
@@ -77,6 +81,7 @@ class Permission(StrEnum):
     WRITE_PLACES = "places:write"  # merchants and service points
     WRITE_CIRCLE_CODES = "circle_codes:write"
     MANAGE_USERS = "users:manage"
+    WRITE_CALENDAR = "calendar:write"  # enter a year's State Council holiday notice
 
 
 ADMINS = frozenset({Role.ADMIN})
@@ -95,6 +100,7 @@ ROLES: dict[Permission, frozenset[Role] | None] = {
     Permission.WRITE_PLACES: ADMINS,
     Permission.WRITE_CIRCLE_CODES: ADMINS,
     Permission.MANAGE_USERS: ADMINS,
+    Permission.WRITE_CALENDAR: ADMINS,
 }
 
 

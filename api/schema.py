@@ -6,6 +6,7 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
 from api.resolvers.case_actions import CaseMutation
+from api.resolvers.case_follow import FollowMutation, FollowQuery
 from api.resolvers.cases import CaseQuery
 from api.resolvers.circles import CircleMutation, CircleQuery
 from api.resolvers.grids import GridMutation, GridQuery
@@ -16,7 +17,17 @@ from api.resolvers.meta import MetaQuery
 from api.resolvers.users import UserMutation, UserQuery
 
 Query = merge_types(
-    "Query", (MetaQuery, GridQuery, MerchantQuery, CircleQuery, CaseQuery, LedgerQuery, UserQuery)
+    "Query",
+    (
+        MetaQuery,
+        GridQuery,
+        MerchantQuery,
+        CircleQuery,
+        CaseQuery,
+        FollowQuery,
+        LedgerQuery,
+        UserQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -25,6 +36,7 @@ Mutation = merge_types(
         MerchantMutation,
         CircleMutation,
         CaseMutation,
+        FollowMutation,
         LedgerMutation,
         UserMutation,
     ),

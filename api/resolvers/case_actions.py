@@ -76,6 +76,12 @@ class CaseReported:
     possible_duplicates: list[PossibleDuplicate] = strawberry.field(
         description="Open cases of the same category within 50 m reported in the last 72 h."
     )
+    follow_code: str | None = strawberry.field(
+        default=None,
+        description="Anonymous reports only, and only in this answer (a retry gets null): the "
+        "private code that, with the case number, follows the case (followedCase) and "
+        "evaluates it (evaluateCase). Only its hash is kept; keep it safe.",
+    )
 
     @classmethod
     def from_result(cls, r: ReportResult) -> CaseReported:
@@ -96,6 +102,7 @@ class CaseReported:
                 )
                 for d in r.possible_duplicates
             ],
+            follow_code=r.follow_code,
         )
 
 

@@ -3,7 +3,8 @@
 
 Each caller of the tiny world (tests/api/conftest_cases.py) runs every Query and Mutation
 field on objects that exist: a merchant, a service point, a circle code, a case reported by
-the resident in micro-grid D111A, a ledger item of grid D111. The answer is classified:
+the resident in micro-grid D111A and an anonymous one beside it (its number and follow
+code), a ledger item of grid D111. The answer is classified:
 
 - ``ok``: the operation ran (its answer is data, or a domain error past the access check);
 - ``auth``: AuthenticationRequiredError (anonymous caller, an account is needed);
@@ -74,7 +75,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "viewer":           ("null", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"),
     "case":             ("auth", "ok", "hidden", "ok", "hidden", "ok", "ok", "hidden", "hidden", "ok"),
     "case.contact":     ("auth", "contact", "hidden", "contact", "hidden", "contact", "contact", "hidden", "hidden", "no contact"),
-    "cases":            ("auth", "ok:1", "ok:0", "ok:1", "ok:0", "ok:1", "ok:1", "ok:0", "ok:0", "ok:1"),
+    "cases":            ("auth", "ok:1", "ok:0", "ok:2", "ok:0", "ok:2", "ok:2", "ok:0", "ok:0", "ok:2"),
     "caseTrail":        ("auth", "ok", "hidden", "ok", "hidden", "ok", "ok", "hidden", "hidden", "ok"),
     "caseStats":        ("auth", "denied", "denied", "denied", "denied", "ok", "denied", "ok", "ok", "ok"),
     "caseStats.D111A":  ("auth", "denied", "denied", "ok", "denied", "ok", "ok", "ok", "ok", "ok"),
@@ -93,6 +94,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "issueToken":       ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     "revokeToken":      ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     "reportCase":       ("ok",)*10,
+    "followedCase":     ("ok",)*10,
+    "evaluateCase":     ("ok",)*10,
     "actOnCase":        ("auth", "denied", "hidden", "denied", "hidden", "ok", "ok", "hidden", "hidden", "denied"),
     "recordLedgerItem": ("auth", "denied", "denied", "ok", "denied", "ok", "ok", "denied", "denied", "denied"),
     "convertLedgerItem": ("auth", "hidden", "hidden", "ok", "hidden", "ok", "ok", "hidden", "hidden", "hidden"),
@@ -120,6 +123,9 @@ class Objects:
     resident_user: int
     #: A second ledger item (the first one is converted earlier).
     settle_item: int
+    #: An anonymous report's number and follow code (anyone holding both follows it).
+    followed_number: str
+    follow_code: str
 
 
 Operation = tuple[str, Callable[[Objects], dict[str, Any]]]
@@ -242,6 +248,16 @@ OPERATIONS: dict[str, Operation] = {
         'description: "占道经营", location: $p, locationSource: GPS}) ' + TYPENAME + " }",
         lambda o: {"p": INSIDE_A},
     ),
+    "followedCase": (
+        "query ($n: String!, $c: String!) { x: followedCase(number: $n, code: $c) "
+        + TYPENAME + " }",
+        lambda o: {"n": o.followed_number, "c": o.follow_code},
+    ),
+    "evaluateCase": (
+        "mutation ($n: String!, $c: String!) { x: evaluateCase(input: {number: $n, "
+        "followCode: $c, satisfaction: SATISFIED, expectedVersion: 1}) " + TYPENAME + " }",
+        lambda o: {"n": o.followed_number, "c": o.follow_code},
+    ),
     "actOnCase": (
         "mutation ($id: Int!) { x: actOnCase(input: {caseId: $id, action: ACCEPT, "
         "expectedVersion: 1}) " + TYPENAME + " }",
@@ -325,9 +341,14 @@ async def make_objects(client: httpx.AsyncClient, world: World) -> Objects:
     prefix = (await post(client, admin, token, id=throwaway))["prefix"]
     resident = world.user_ids["resident"]
     second = (await post(client, world.l3_worker, ledger))["item"]["id"]
+    anonymous = """mutation ($p: PointInput!) { x: reportCase(input: {category: "sanitation",
+        description: "垃圾满溢", location: $p, locationSource: GPS}) {
+        ... on CaseReported { followCode case { number } } } }"""
+    followed = await post(client, None, anonymous, p=INSIDE_A)
     return Objects(
-        merchant, closable, service_point, code, case_id, item, throwaway, prefix, resident, second
-    )
+        merchant, closable, service_point, code, case_id, item, throwaway, prefix, resident,
+        second, followed["case"]["number"], followed["followCode"],
+    )  # fmt: skip
 
 
 def test_every_operation_of_the_schema_has_a_row() -> None:

@@ -21,6 +21,7 @@ from api.types.place_errors import NotFoundError, typed_error
 from geo.accounts import service as accounts
 from geo.accounts import tokens
 from geo.accounts.models import Seat, User
+from geo.accounts.units import UnknownUnit
 from geo.cases.workflow import Role
 from geo.errors import DomainError
 
@@ -157,6 +158,8 @@ class UserMutation:
                 )
         except accounts.UnknownGridCode as error:
             return NotFoundError(message=str(error), kind="grid", id=error.code)
+        except UnknownUnit as error:
+            return NotFoundError(message=str(error), kind="unit", id=error.unit)
         except DomainError as error:
             return _account_error(error)
         return UserSaved(user=UserAccount.from_user(user, tuple(input.grids)))

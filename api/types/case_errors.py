@@ -16,6 +16,7 @@ from api.permissions import AuthenticationRequired, NotPermitted
 from api.types.case_enums import CaseActionType, CaseStatusType, ChannelType, RoleType
 from api.types.common import InvalidArgument, InvalidArgumentError, InvalidCoordinateError
 from api.types.place_errors import NotFoundError
+from geo.accounts.units import UnknownUnit
 from geo.cases.categories import CASE_CATEGORIES, Channel, UnknownCaseCategory
 from geo.cases.errors import (
     CaseNotFound,
@@ -102,6 +103,11 @@ class MergeTargetInvalidError(Error):
     pass
 
 
+@strawberry.type(description="Not a registered, active unit (see units).")
+class UnknownUnitError(Error):
+    unit: str
+
+
 @strawberry.type(description="The ledger item was already converted, resolved or dropped.")
 class LedgerItemSettledError(Error):
     status: str
@@ -142,6 +148,7 @@ _CONVERTERS: dict[type[DomainError], Callable[[Any], Error]] = {
     SatisfactionRequired: lambda e: SatisfactionRequiredError(message=str(e)),
     EvaluationPending: lambda e: EvaluationPendingError(message=str(e)),
     MergeTargetInvalid: lambda e: MergeTargetInvalidError(message=str(e)),
+    UnknownUnit: lambda e: UnknownUnitError(message=str(e), unit=e.unit[:100]),
     CaseNotFound: lambda e: not_found("case", e.case_id),
     LedgerItemNotFound: lambda e: not_found("ledger_item", e.item_id),
     LedgerItemSettled: lambda e: LedgerItemSettledError(message=str(e), status=e.status.value),

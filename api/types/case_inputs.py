@@ -95,7 +95,9 @@ class ActOnCaseInput:
         "more handling limit.",
     )
     grid: str | None = strawberry.field(
-        default=None, description="ACCEPT: the grid code an agent confirms for a queued case."
+        default=None,
+        description="ACCEPT: the grid code an agent confirms for a queued case; REROUTE: the "
+        "grid the case moves to.",
     )
 
     def params(self) -> dict[str, Any]:

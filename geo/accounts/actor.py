@@ -8,6 +8,10 @@ GRID       a DISTRICT seat: every case, including the unrouted queue (no grid); 
            the subtree of one of the actor's grids (case path ∩ actor grid ids ≠ ∅).
 L3_GRID    a grid worker bound to the case's L3 grid itself (the third-level grid worker
            verifies on site; micro-grid workers and community workers do not).
+SUPERVISOR a DISTRICT seat (every case, the queue included), or a SUBDISTRICT seat whose
+           grids hold the case: they verify what a grid team or a unit handled, and reroute.
+PATROL     the grid worker who reported the case, when the case lies in the worker's grids
+           (found and fixed on the spot, 自行处置).
 DEPARTMENT a HANDLER of the unit the case is dispatched to; a GRID_WORKER when the case went
            to its grid team (no department) and lies in the worker's subtree.
 DISTRICT   a DISTRICT agent seat.
@@ -24,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from geo.accounts.models import Seat
-from geo.cases.workflow import Role, Scope
+from geo.cases.workflow import TRANSITIONS, Action, CaseStatus, Duty, Role, Scope, scope_for
 
 #: Index of the L3 grid in a grid path (district, L1, L2, L3, micro).
 L3_DEPTH = 3
@@ -40,6 +44,9 @@ class CaseScope:
     #: Units co-handling the case (一办三协同): they read it; only the lead unit acts.
     co_handlers: tuple[str, ...] = ()
     case_id: int | None = None
+    #: Who reported the case handled, and who verified it (separation of duties).
+    handled_by: int | None = None
+    verified_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +104,44 @@ class Actor:
                 return self._department_scope(case)
             case Scope.DISTRICT:
                 return self.is_district_seat
+            case Scope.SUPERVISOR:
+                return self.is_district_seat or (
+                    self.role is Role.AGENT
+                    and self.seat is Seat.SUBDISTRICT
+                    and self.covers(case.grid_path)
+                )
+            case Scope.PATROL:
+                return (
+                    self.user_id is not None
+                    and case.reporter_user_id == self.user_id
+                    and self.covers(case.grid_path)
+                )
             case Scope.REPORTER:
-                if self.follows_case_id is not None:
-                    return case.case_id is not None and case.case_id == self.follows_case_id
+                if self.follows_case_id is not None:  # only an anonymous report has one
+                    return case.reporter_user_id is None and case.case_id == self.follows_case_id
                 if case.reporter_user_id is not None:
                     return case.reporter_user_id == self.user_id
                 return self.role is Role.AGENT and self._grid_scope(case)
         return False
+
+    def duties(self, case: CaseScope) -> frozenset[Duty]:
+        """The parts this actor played in ``case`` that bar later actions (Duty)."""
+        if self.user_id is None:
+            return frozenset()
+        held = {Duty.HANDLED: case.handled_by, Duty.VERIFIED: case.verified_by}
+        return frozenset(duty for duty, user_id in held.items() if user_id == self.user_id)
+
+    def may(self, action: Action, status: CaseStatus, case: CaseScope) -> bool:
+        """Whether the table lets this actor take ``action`` on ``case`` now: role, the
+        role's scope for the status, and no barring duty (notes and versions aside)."""
+        row = TRANSITIONS[action]
+        if status not in row.sources or self.role not in row.roles:
+            return False
+        if self.role is not Role.SYSTEM and not self.in_scope(
+            scope_for(action, status, self.role), case
+        ):
+            return False
+        return not (row.excludes & self.duties(case))
 
     def _grid_scope(self, case: CaseScope) -> bool:
         if self.is_district_seat:

@@ -58,6 +58,19 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class Unit(Base):
+    """A registered unit (职能部门, e.g. "区城市管理局"): cases are dispatched to it by name,
+    its handlers and department seats belong to it. Units are retired, never deleted."""
+
+    __tablename__ = "units"
+    __table_args__ = (CheckConstraint("btrim(name) <> '' AND name = btrim(name)", name="name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class UserGrid(Base):
     """A user bound to a grid: its scope is that grid's whole subtree."""
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.accounts.actor import Actor
 from geo.accounts.models import ApiToken, Seat, User, UserGrid
+from geo.accounts.units import require_units
 from geo.cases.workflow import Role
 from geo.clock import utcnow
 from geo.errors import DomainError
@@ -81,7 +82,8 @@ async def create_user(
     seat: Seat | None = None,
     grid_ids: Sequence[int] = (),
 ) -> User:
-    """Creates an active user bound to ``grid_ids``; raises InvalidUser or UnknownGrid."""
+    """Creates an active user bound to ``grid_ids``; raises InvalidUser, UnknownGrid, or
+    UnknownUnit when ``department`` is not a registered unit (geo.accounts.units)."""
     try:
         role, seat = Role(role), Seat(seat) if seat is not None else None
     except ValueError:
@@ -89,6 +91,8 @@ async def create_user(
     _validate(name, role, department, seat, grid_ids)
     if phone is not None and len(phone) > PHONE_MAX:
         raise InvalidUser(f"a phone number has at most {PHONE_MAX} characters")
+    if department is not None and department.strip():
+        await require_units(session, [department.strip()])
     user = User(
         name=name.strip(),
         role=role.value,

@@ -134,6 +134,18 @@ class Case(Base):
     #: Working hours from report to close, computed once when the case closes.
     close_work_hours: Mapped[float | None] = mapped_column(Float)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    #: Who reported the case handled (the last time), and who verified it: the workflow
+    #: refuses the same account certifying its own work (geo.cases.workflow, Duty).
+    handled_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    verified_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: A patrol case its grid worker fixed on the spot (自行处置, HANDLE_ON_SITE).
+    self_handled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    #: Start of the running postponement (缓办); RESUME adds that working time back.
+    postponed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Hash of the last event: the head of the case's chain.
     last_event_hash: Mapped[str] = mapped_column(String(64))
     #: SHA-256 of the anonymous reporter's follow code (geo.cases.follow); NULL otherwise.

@@ -273,7 +273,15 @@ async def case_scope(session: AsyncSession, case_id: int) -> CaseScope | None:
 async def case_scopes(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, CaseScope]:
     """:func:`case_scope` of several cases in one statement (missing ids are absent)."""
     stmt = (
-        select(Case.id, Case.department, Case.reporter_user_id, Case.co_handlers, Grid.path)
+        select(
+            Case.id,
+            Case.department,
+            Case.reporter_user_id,
+            Case.co_handlers,
+            Case.handled_by_user_id,
+            Case.verified_by_user_id,
+            Grid.path,
+        )
         .outerjoin(Grid, Grid.id == Case.grid_id)
         .where(Case.id == _any(case_ids))
     )
@@ -284,6 +292,8 @@ async def case_scopes(session: AsyncSession, case_ids: Sequence[int]) -> dict[in
             row.reporter_user_id,
             tuple(row.co_handlers or ()),
             case_id=row.id,
+            handled_by=row.handled_by_user_id,
+            verified_by=row.verified_by_user_id,
         )
         for row in await session.execute(stmt)
     }

@@ -77,6 +77,11 @@ CLOSED_VARIANTS: Final = {
     "postpone": 0.005,
     "shelve_reopen": 0.002,
 }
+#: Channels whose reporter is the grid worker on patrol (no resident evaluates those cases).
+PATROL_CHANNELS: Final = frozenset({Channel.PATROL, Channel.QUICK_NOTE})
+#: Share of plain patrol cases the worker fixed on the spot (自行处置, e.g. the seed's e-bike
+#: charging cable taken down once the owner was found).
+SELF_HANDLED_SHARE: Final = 0.3
 #: Share of evaluations that are "basically satisfied" rather than "satisfied".
 BASICALLY_SHARE: Final = 0.12
 #: The seed's satisfaction rate; the number of unsatisfied evaluations is chosen to match it.

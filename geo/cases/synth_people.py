@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from geo.accounts.actor import Actor
 from geo.accounts.models import Seat, User, UserGrid
 from geo.accounts.tokens import issue_token
+from geo.accounts.units import register_units
 from geo.cases.synth_data import DEPARTMENTS, DISTRICT_AGENTS, RESIDENTS
 from geo.cases.synth_sim import Crew
 from geo.cases.workflow import Role
@@ -58,6 +59,7 @@ async def make_people(
     L3 grid workers take the name of their grid's first named worker, so the trail and the
     grid's staff list agree.
     """
+    await register_units(session, DEPARTMENTS)
     specs: list[tuple[dict[str, Any], tuple[GridInfo, ...]]] = [
         ({"name": "系统管理员", "role": Role.ADMIN}, ()),
         ({"name": "部门座席-城管", "role": Role.AGENT, "seat": Seat.DEPARTMENT,

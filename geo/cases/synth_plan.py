@@ -27,8 +27,10 @@ from geo.cases.synth_data import (
     MERGED_SHARE,
     NETWORK_SHARE,
     OPEN_SPLIT,
+    PATROL_CHANNELS,
     REJECTED_SHARE,
     SATISFACTION_TARGET,
+    SELF_HANDLED_SHARE,
 )
 from geo.cases.synth_people import GridInfo, People
 from geo.cases.synth_sim import Sim
@@ -104,7 +106,8 @@ class Planner:
             co_handlers=[], routing_reason=reason.value, deadline=kind.due(Stage.ACCEPT, at),
             handle_deadline=None, rework_count=0, extension_count=0, postponed=False,
             satisfaction=None, evaluation_count=0, satisfied_count=0, reported_at=at,
-            merged_into_id=None, last_event_hash="",
+            merged_into_id=None, last_event_hash="", handled_by_user_id=None,
+            verified_by_user_id=None, self_handled=False, postponed_at=None,
         )  # fmt: skip
         crew = self.people.crew
         if case.grid_id is None or self.rng.random() < 0.2:
@@ -165,24 +168,39 @@ def _scaled_split(total: int) -> list[str]:
     return [kinds[i * seed_total // total] for i in range(total)] if total else []
 
 
-def _variants(planner: Planner, closed: int) -> list[str]:
+def _variants(planner: Planner, closed: int) -> list[tuple[str, str, Channel]]:
+    """(variant, category, channel) of each closed case.
+
+    Cases a grid worker found on patrol have no resident to evaluate them (only the
+    reporting resident, or an agent calling that resident back, evaluates): they close
+    unevaluated, and a share of them were fixed on the spot (``self_handled``).
+    """
     rng = planner.rng
     plain = 1 - sum(CLOSED_VARIANTS.values())
+    picks = [(_pick(rng, CATEGORY_WEIGHTS), _pick(rng, CHANNEL_WEIGHTS)) for _ in range(closed)]
     variants = [_pick(rng, CLOSED_VARIANTS | {"plain": plain}) for _ in range(closed)]
-    evaluated = [i for i, v in enumerate(variants) if v != "unevaluated"]
+    for i, (_, channel) in enumerate(picks):
+        plain_patrol = channel in PATROL_CHANNELS and variants[i] == "plain"
+        if plain_patrol and rng.random() < SELF_HANDLED_SHARE:
+            variants[i] = "self_handled"
+    evaluated = [
+        i
+        for i, v in enumerate(variants)
+        if v not in ("unevaluated", "self_handled") and picks[i][1] not in PATROL_CHANNELS
+    ]
     # good / (good + unsatisfied) must round to the target; each unsatisfied case is later
     # evaluated again, satisfied, so `good` is the number of evaluated cases.
     unsatisfied = round(len(evaluated) * (1 / SATISFACTION_TARGET - 1))
     for i in rng.sample(evaluated, min(unsatisfied, len(evaluated))):
         variants[i] = "unsatisfied"
-    return variants
+    return [(v, category, channel) for v, (category, channel) in zip(variants, picks, strict=True)]
 
 
 def plan_year(planner: Planner, outside: list[Place], *, count: int, closed: int) -> list[Sim]:
     """Every demo case, lived; see the module docstring for what is exact."""
     rng, until = planner.rng, planner.until
-    for variant in _variants(planner, closed):
-        _closed_case(planner, variant)
+    for variant, category, channel in _variants(planner, closed):
+        _closed_case(planner, variant, category, channel)
     closed_sims = list(planner.sims)
     for kind in _scaled_split(count - closed):
         in_time = kind in ("accepted", "dispatched", "in_progress")
@@ -218,9 +236,8 @@ def _working_time_category(rng: random.Random) -> str:
     return rng.choice(names)
 
 
-def _closed_case(planner: Planner, variant: str) -> None:
+def _closed_case(planner: Planner, variant: str, category: str, channel: Channel) -> None:
     rng = planner.rng
-    category, channel = _pick(rng, CATEGORY_WEIGHTS), _pick(rng, CHANNEL_WEIGHTS)
     place = next(planner.places)
     coarse = channel is Channel.RESIDENT_APP and rng.random() < NETWORK_SHARE
     for _ in range(20):  # a case reported too late in the year to close in it: report earlier

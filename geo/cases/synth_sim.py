@@ -175,16 +175,37 @@ def handle(sim: Sim, *, late: bool = False) -> None:
     sim.do(A.REPORT_HANDLED, handler_for(sim), at)
 
 
+def verifier_for(sim: Sim) -> Actor:
+    """Who checks the fix on site: the case's L3 grid worker when a unit handled it; when
+    the grid team (that worker) handled it, a supervising seat that did not report it."""
+    case = sim.case
+    if case.department is not None:
+        return sim.crew.l3[sim.path[3]]
+    seats = (sim.crew.subdistrict[sim.path[1]], *sim.crew.district)
+    return next(s for s in seats if s.user_id != case.reporter_user_id)
+
+
 def verify(sim: Sim, ok: bool = True) -> None:
-    """VERIFY_OK (or VERIFY_FAILED) by the case's L3 grid worker."""
+    """VERIFY_OK (or VERIFY_FAILED) by :func:`verifier_for`."""
     at = sim.within(sim.clock, sim.case.deadline, 0.1, 0.8)
-    sim.do(A.VERIFY_OK if ok else A.VERIFY_FAILED, sim.crew.l3[sim.path[3]], at)
+    sim.do(A.VERIFY_OK if ok else A.VERIFY_FAILED, verifier_for(sim), at)
 
 
 def evaluate(sim: Sim, satisfaction: Satisfaction, reporter: Actor | None) -> None:
-    """EVALUATE by the reporter (or, without one, the agent calling back)."""
+    """EVALUATE by the reporter (or, without one, an agent calling back who neither handled
+    nor verified the case)."""
     at = sim.hours_after(sim.clock, 0.5, 14)  # well inside the 3-working-day window
-    sim.do(A.EVALUATE, reporter or sim.agent, at, satisfaction=satisfaction)
+    if reporter is None:
+        barred = (sim.case.handled_by_user_id, sim.case.verified_by_user_id)
+        seats = (sim.agent, *sim.crew.district)
+        reporter = next(s for s in seats if s.user_id not in barred)
+    sim.do(A.EVALUATE, reporter, at, satisfaction=satisfaction)
+
+
+def handle_on_site(sim: Sim, worker: Actor) -> None:
+    """HANDLE_ON_SITE by the reporting grid worker, soon after the report."""
+    note = "巡查发现，现场自行处置完毕"
+    sim.do(A.HANDLE_ON_SITE, worker, sim.hours_after(sim.clock, 0.1, 1), note=note)
 
 
 def close(sim: Sim, system: Actor) -> None:

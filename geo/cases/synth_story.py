@@ -15,11 +15,12 @@ from geo.cases.synth_sim import (
     dispatch,
     evaluate,
     handle,
+    handle_on_site,
     handler_for,
     start,
     verify,
 )
-from geo.cases.workflow import Satisfaction
+from geo.cases.workflow import Role, Satisfaction
 
 
 def unit_for(sim: Sim) -> str | None:
@@ -48,7 +49,14 @@ def live_closed(
     system: Actor,
     confirm: Lookups | None,
 ) -> None:
-    """From REPORTED to CLOSED along ``variant`` (see synth_data.CLOSED_VARIANTS)."""
+    """From REPORTED to CLOSED along ``variant`` (see synth_data.CLOSED_VARIANTS, and
+    ``self_handled``: found and fixed on patrol, verified by a seat, never evaluated)."""
+    if variant == "self_handled":
+        assert reporter is not None and reporter.role is Role.GRID_WORKER
+        handle_on_site(sim, reporter)
+        verify(sim)
+        close(sim, system)
+        return
     grid = confirm.routing.grid if confirm and confirm.routing else None
     if confirm is not None and grid is not None:  # a queued case: the agent confirms its grid
         accept(sim, confirm, grid_id=grid.id)
@@ -89,7 +97,8 @@ def live_closed(
         start(sim)
         handle(sim)
         verify(sim)
-    if variant != "unevaluated":
+    # A grid worker's patrol find has no resident to answer for it.
+    if variant != "unevaluated" and (reporter is None or reporter.role is not Role.GRID_WORKER):
         evaluate(sim, _good(sim), reporter)
     close(sim, system)
 

@@ -63,14 +63,13 @@ def authorize(
 ) -> CaseStatus:
     """Steps 2-4 of the module docstring; returns the status the action leads to."""
     status = CaseStatus(case.status)
-    scope = CaseScope(
-        tuple(grid_path),
-        case.department,
-        case.reporter_user_id,
-        tuple(case.co_handlers or ()),
-        case_id=case.id,
+    scope = case_scope_of(case, grid_path)
+    check_permission(
+        action,
+        actor.role,
+        in_scope=actor.in_scope(scope_for(action, status, actor.role), scope),
+        duties=actor.duties(scope),
     )
-    check_permission(action, actor.role, in_scope=actor.in_scope(scope_for(action, status), scope))
     if case.version != expected_version:
         raise VersionConflict(case.id, expected_version, case.version, case.status)
     expired = case.verified_at is not None and now >= evaluation_expires_at(case.verified_at)
@@ -82,6 +81,19 @@ def authorize(
         in_scope=True,  # checked above, before the version
         satisfaction=params.satisfaction,
         evaluation_expired=expired,
+    )
+
+
+def case_scope_of(case: Case, grid_path: Sequence[int]) -> CaseScope:
+    """What the scope rules need to know about ``case`` (its grid's path given)."""
+    return CaseScope(
+        tuple(grid_path),
+        case.department,
+        case.reporter_user_id,
+        tuple(case.co_handlers or ()),
+        case_id=case.id,
+        handled_by=case.handled_by_user_id,
+        verified_by=case.verified_by_user_id,
     )
 
 
@@ -135,7 +147,7 @@ async def act(
     target = authorize(
         case, grid_path, action, actor, params, expected_version=expected_version, now=now
     )
-    found = await look_up(session, case, action, params)
+    found = await look_up(session, case, action, params, actor)
     details = advance(case, action, target, params, actor, now, found)
     event = record_event(
         session,

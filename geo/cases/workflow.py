@@ -72,6 +72,15 @@ class Scope(StrEnum):
     L3_GRID = "l3_grid"  # a grid worker whose L3 grid (or a grid under it) holds the case
     DEPARTMENT = "department"  # the case is dispatched to the actor's unit (dept or grid team)
     DISTRICT = "district"  # a district-level agent seat
+    SUPERVISOR = "supervisor"  # a district seat, or a subdistrict seat over the case's grid
+    PATROL = "patrol"  # the grid worker who reported the case, in whose grids it lies
+
+
+class Duty(StrEnum):
+    """A part an account played in a case that bars it from a later action on the case."""
+
+    HANDLED = "handled"  # reported the case handled (处置)
+    VERIFIED = "verified"  # verified the fix on site (核查)
 
 
 class Action(StrEnum):
@@ -92,6 +101,8 @@ class Action(StrEnum):
     ESCALATE = "escalate"  # 三跨升级
     EVALUATE = "evaluate"  # 评价
     CLOSE = "close"  # 结案
+    HANDLE_ON_SITE = "handle_on_site"  # 自行处置: the reporting grid worker fixed it on patrol
+    REROUTE = "reroute"  # 改派网格: the case moves to another grid (details: from, to)
 
 
 class Satisfaction(StrEnum):
@@ -111,7 +122,9 @@ class Transition:
     ``scope_overrides`` replaces ``scope`` for the listed sources; ``unsatisfied_target``
     replaces ``target`` for an UNSATISFIED evaluation; from a status in
     ``after_evaluation_window`` the action needs the evaluation window to have passed.
-    ``counts_as`` names the statistic an event of this action feeds.
+    ``counts_as`` names the statistic an event of this action feeds. ``role_scopes`` gives a
+    role a scope of its own (``scope`` is everyone else's); ``excludes`` lists the duties
+    (:class:`Duty`) whose holder may not take the action: separation of duties.
     """
 
     action: Action
@@ -124,6 +137,8 @@ class Transition:
     scope_overrides: tuple[tuple[CaseStatus, Scope], ...] = ()
     unsatisfied_target: CaseStatus | None = None
     after_evaluation_window: frozenset[CaseStatus] = frozenset()
+    role_scopes: tuple[tuple[Role, Scope], ...] = ()
+    excludes: frozenset[Duty] = frozenset()
 
 
 def _t(
@@ -140,8 +155,15 @@ def _t(
     )
 
 
-_A, _S, _G = Action, CaseStatus, Scope
+_A, _S, _G, _R, _D = Action, CaseStatus, Scope, Role, Duty
 _WORKERS = "HANDLER GRID_WORKER"
+#: A worker handles, a seat recalls (撤回): a case sent to a unit nobody staffs comes back.
+_RETURNERS = "HANDLER GRID_WORKER AGENT"
+_SEATS_RECALL = ((_R.AGENT, _G.GRID),)
+#: On-site verification: the case's L3 grid worker, or a supervising seat; never its handler.
+_VERIFIERS = "GRID_WORKER AGENT"
+_VERIFY_SCOPES = ((_R.AGENT, _G.SUPERVISOR),)
+_NOT_HANDLER = frozenset({_D.HANDLED})
 
 TRANSITIONS: Final[Mapping[Action, Transition]] = MappingProxyType({
     t.action: t
@@ -151,14 +173,16 @@ TRANSITIONS: Final[Mapping[Action, Transition]] = MappingProxyType({
         _t(_A.MERGE, "REPORTED ACCEPTED", "MERGED", "AGENT", _G.GRID),
         _t(_A.DISPATCH, "ACCEPTED ESCALATED", "DISPATCHED", "AGENT", _G.GRID,
            scope_overrides=((_S.ESCALATED, _G.DISTRICT),)),
-        _t(_A.RETURN, "DISPATCHED", "ACCEPTED", _WORKERS, _G.DEPARTMENT, needs_note=True,
-           counts_as="return"),
+        _t(_A.RETURN, "DISPATCHED", "ACCEPTED", _RETURNERS, _G.DEPARTMENT, needs_note=True,
+           counts_as="return", role_scopes=_SEATS_RECALL),
         _t(_A.START, "DISPATCHED", "IN_PROGRESS", _WORKERS, _G.DEPARTMENT),
         _t(_A.REPORT_HANDLED, "IN_PROGRESS", "HANDLED", _WORKERS, _G.DEPARTMENT,
            needs_note=True),
-        _t(_A.VERIFY_OK, "HANDLED", "VERIFIED", "GRID_WORKER", _G.L3_GRID),
-        _t(_A.VERIFY_FAILED, "HANDLED", "DISPATCHED", "GRID_WORKER", _G.L3_GRID,
-           needs_note=True, counts_as="rework"),
+        _t(_A.VERIFY_OK, "HANDLED", "VERIFIED", _VERIFIERS, _G.L3_GRID,
+           role_scopes=_VERIFY_SCOPES, excludes=_NOT_HANDLER),
+        _t(_A.VERIFY_FAILED, "HANDLED", "DISPATCHED", _VERIFIERS, _G.L3_GRID,
+           needs_note=True, counts_as="rework", role_scopes=_VERIFY_SCOPES,
+           excludes=_NOT_HANDLER),
         _t(_A.EXTEND, "DISPATCHED IN_PROGRESS", None, "AGENT", _G.GRID, needs_note=True,
            counts_as="extension"),
         _t(_A.POSTPONE, "DISPATCHED IN_PROGRESS", "POSTPONED", "AGENT", _G.GRID,
@@ -169,10 +193,14 @@ TRANSITIONS: Final[Mapping[Action, Transition]] = MappingProxyType({
         _t(_A.REOPEN, "SHELVED", "ACCEPTED", "AGENT", _G.DISTRICT, needs_note=True),
         _t(_A.ESCALATE, "ACCEPTED DISPATCHED IN_PROGRESS", "ESCALATED", "AGENT", _G.GRID,
            needs_note=True, counts_as="escalation"),
-        _t(_A.EVALUATE, "VERIFIED", "EVALUATED", "RESIDENT GRID_WORKER AGENT", _G.REPORTER,
-           unsatisfied_target=_S.DISPATCHED),
+        _t(_A.EVALUATE, "VERIFIED", "EVALUATED", "RESIDENT AGENT", _G.REPORTER,
+           unsatisfied_target=_S.DISPATCHED, excludes=frozenset({_D.HANDLED, _D.VERIFIED})),
         _t(_A.CLOSE, "EVALUATED VERIFIED", "CLOSED", "AGENT SYSTEM", _G.GRID,
            after_evaluation_window=frozenset({_S.VERIFIED})),
+        _t(_A.HANDLE_ON_SITE, "REPORTED", "HANDLED", "GRID_WORKER", _G.PATROL,
+           needs_note=True, counts_as="self_handled"),
+        _t(_A.REROUTE, "REPORTED ACCEPTED", None, "AGENT", _G.SUPERVISOR, needs_note=True,
+           counts_as="reroute"),
     )
 })  # fmt: skip
 
@@ -194,6 +222,20 @@ class ActionNotPermitted(DomainError):
     def __init__(self, role: Role, action: Action, allowed_roles: frozenset[Role]) -> None:
         super().__init__(f"you may not {_words(action)} this case")
         self.role, self.action, self.allowed_roles = role, action, allowed_roles
+
+
+class DutiesSeparated(ActionNotPermitted):
+    """The actor played a part in the case that bars this action (separation of duties)."""
+
+    def __init__(
+        self, role: Role, action: Action, allowed_roles: frozenset[Role], duty: Duty
+    ) -> None:
+        super().__init__(role, action, allowed_roles)
+        self.duty = duty
+        self.args = (
+            f"you may not {_words(action)} this case: you {duty.value} it, and someone "
+            "else must certify that work",
+        )
 
 
 class NoteRequired(DomainError):
@@ -234,9 +276,12 @@ def allowed_actions(status: CaseStatus, role: Role | None = None) -> list[Action
     ]
 
 
-def scope_for(action: Action, status: CaseStatus) -> Scope:
-    """The scope the actor must satisfy to take ``action`` on a case that is ``status``."""
+def scope_for(action: Action, status: CaseStatus, role: Role | None = None) -> Scope:
+    """The scope an actor of ``role`` must satisfy to take ``action`` on a case that is
+    ``status``: the role's own scope, else the status override, else the row's scope."""
     transition = TRANSITIONS[action]
+    if role is not None and (own := dict(transition.role_scopes).get(role)) is not None:
+        return own
     return dict(transition.scope_overrides).get(status, transition.scope)
 
 
@@ -261,12 +306,18 @@ def target_for(
     return transition.target or status
 
 
-def check_permission(action: Action, role: Role, *, in_scope: bool) -> None:
+def check_permission(
+    action: Action, role: Role, *, in_scope: bool, duties: frozenset[Duty] = frozenset()
+) -> None:
     """Raises ActionNotPermitted unless ``role`` is in the action's row and (except for
-    SYSTEM) ``in_scope``; the first check of :func:`check_transition`, usable on its own."""
+    SYSTEM) ``in_scope``, and DutiesSeparated when the actor holds a duty (``duties``: what
+    the actor did on this case) that the row excludes; the first check of
+    :func:`check_transition`, usable on its own."""
     transition = TRANSITIONS[action]
     if role not in transition.roles or not (in_scope or role is Role.SYSTEM):
         raise ActionNotPermitted(role, action, transition.roles)
+    if barred := transition.excludes & duties:
+        raise DutiesSeparated(role, action, transition.roles, min(barred))
 
 
 def check_transition(
@@ -322,6 +373,8 @@ def _markdown_row(t: Transition) -> str:
     if t.unsatisfied_target:
         target = f"{target}; unsatisfied: {t.unsatisfied_target}"
     scope = t.scope + "".join(f"; from {s}: {g}" for s, g in t.scope_overrides)
+    scope += "".join(f"; {r}: {g}" for r, g in t.role_scopes)
+    scope += "".join(f"; not who {d}" for d in Duty if d in t.excludes)
     roles = ", ".join(r for r in Role if r in t.roles)
     cells = (t.action, sources, target, roles, scope, "yes" if t.needs_note else "", t.counts_as)
     return "| " + " | ".join(c or "" for c in cells) + " |"

@@ -25,6 +25,7 @@ from api.settings import Settings
 from geo.accounts.models import Seat, User
 from geo.accounts.service import create_user
 from geo.accounts.tokens import issue_token
+from geo.accounts.units import register_units
 from geo.cases.workflow import Role
 from geo.db import make_engine, make_sessionmaker
 from geo.grids.models import Grid
@@ -33,6 +34,9 @@ from tests.geo.test_case_builders import DEPARTMENT, TINY_WORKERS, at
 from tests.shapes import tiny_district
 
 YEAR_DATABASE = f"circle_test_cases_{os.getpid()}"
+#: A registered unit with no accounts: what it is sent must still come back.
+OTHER_UNIT = "区住房和城乡建设局"
+CO_HANDLING_UNITS = ("住建局", "二七区消防大队")
 
 
 async def gql(
@@ -87,6 +91,7 @@ async def build_world(engine: AsyncEngine) -> World:
     async with make_sessionmaker(engine).begin() as session:
         await import_grids(session, tiny_district())
         await replace_workers(session, TINY_WORKERS)
+        await register_units(session, [DEPARTMENT, OTHER_UNIT, *CO_HANDLING_UNITS])
         rows = await session.execute(select(Grid.id, Grid.code))
         grids = {code: gid for gid, code in rows}
         tokens: dict[str, str] = {}

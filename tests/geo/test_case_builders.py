@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from geo.accounts.actor import Actor
 from geo.accounts.models import Seat
 from geo.accounts.service import create_user, get_actor
+from geo.accounts.units import register_units
 from geo.cases.categories import Channel, LocationSource
 from geo.cases.models import Case
 from geo.cases.reporting import ReportResult, report_case
@@ -67,6 +68,8 @@ async def make_actor(
     department: str | None = None,
     name: str | None = None,
 ) -> Actor:
+    if department:
+        await register_units(session, [department])
     user = await create_user(
         session,
         name=name or f"{role.value}-{seat or department or len(grid_ids)}",
@@ -97,8 +100,13 @@ class Cast:
         return self.clock[0]
 
 
+#: Registered units the cast's escalations name as co-handlers.
+CO_HANDLERS = ("住建局", "二七区消防大队")
+
+
 async def make_cast(session: AsyncSession) -> Cast:
     grids = await tiny_grids(session)
+    await register_units(session, CO_HANDLERS)
     return Cast(
         grids=grids,
         district_agent=await make_actor(session, Role.AGENT, seat=Seat.DISTRICT, name="区座席"),
@@ -158,9 +166,12 @@ def step_for(cast: Cast, action: Action, *, merge_into_id: int | None = None) ->
         Action.RESUME: agent,
         Action.SHELVE: agent | {"note": NOTE},
         Action.REOPEN: agent | {"note": NOTE},
-        Action.ESCALATE: agent | {"note": NOTE, "co_handlers": ["住建局", "二七区消防大队"]},
+        Action.ESCALATE: agent | {"note": NOTE, "co_handlers": list(CO_HANDLERS)},
         Action.EVALUATE: {"actor": cast.resident, "satisfaction": Satisfaction.SATISFIED},
         Action.CLOSE: agent,
+        # Only on a case the worker reported (case_in's are the resident's: refused there).
+        Action.HANDLE_ON_SITE: {"actor": cast.l3_worker, "note": NOTE},
+        Action.REROUTE: agent | {"note": NOTE, "grid_id": cast.grids["D111B"]},
     }[action]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.accounts.models import Seat
 from geo.cases.audit import case_trail
-from geo.cases.categories import LocationSource, Stage, get_case_category
+from geo.cases.categories import Channel, LocationSource, Stage, get_case_category
 from geo.cases.errors import CaseNotFound, InvalidCaseInput, MergeTargetInvalid, VersionConflict
 from geo.cases.models import Case, CaseEvent
 from geo.cases.queries import is_overdue
@@ -64,6 +64,8 @@ async def test_allowed_transition_bumps_version_and_writes_one_chained_event(
 ) -> None:
     cast = await make_cast(db)
     case = await case_in(db, cast, source)
+    if action is Action.HANDLE_ON_SITE:  # found on patrol by the worker who fixes it
+        case = (await report(db, actor=cast.l3_worker, channel=Channel.PATROL)).case
     before, head = case.version, case.last_event_hash
     extra: dict[str, object] = {}
     if action is Action.MERGE:
@@ -105,7 +107,8 @@ async def test_refused_action_writes_nothing(
     dispatched_here = case.department == DEPARTMENT
     expected = (
         ActionNotPermitted
-        if action in HANDLER_ACTIONS and not dispatched_here
+        if (action in HANDLER_ACTIONS and not dispatched_here)
+        or action is Action.HANDLE_ON_SITE  # the resident reported case_in's cases
         else IllegalTransition
     )
     with pytest.raises(expected) as refused:

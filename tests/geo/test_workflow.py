@@ -63,8 +63,8 @@ def act(
 # --- expectations written by hand ------------------------------------------------------------
 
 ALLOWED_ANY_ROLE = {
-    S.REPORTED: {A.ACCEPT, A.REJECT, A.MERGE},
-    S.ACCEPTED: {A.MERGE, A.DISPATCH, A.ESCALATE},
+    S.REPORTED: {A.ACCEPT, A.REJECT, A.MERGE, A.HANDLE_ON_SITE, A.REROUTE},
+    S.ACCEPTED: {A.MERGE, A.DISPATCH, A.ESCALATE, A.REROUTE},
     S.DISPATCHED: {A.RETURN, A.START, A.EXTEND, A.POSTPONE, A.SHELVE, A.ESCALATE},
     S.IN_PROGRESS: {A.REPORT_HANDLED, A.EXTEND, A.POSTPONE, A.SHELVE, A.ESCALATE},
     S.HANDLED: {A.VERIFY_OK, A.VERIFY_FAILED},
@@ -79,21 +79,21 @@ ALLOWED_ANY_ROLE = {
 }
 
 ALLOWED_FOR_ROLE = {
-    (S.REPORTED, R.AGENT): {A.ACCEPT, A.REJECT, A.MERGE},
+    (S.REPORTED, R.AGENT): {A.ACCEPT, A.REJECT, A.MERGE, A.REROUTE},
     (S.REPORTED, R.RESIDENT): set(),
-    (S.REPORTED, R.GRID_WORKER): set(),
-    (S.ACCEPTED, R.AGENT): {A.MERGE, A.DISPATCH, A.ESCALATE},
+    (S.REPORTED, R.GRID_WORKER): {A.HANDLE_ON_SITE},
+    (S.ACCEPTED, R.AGENT): {A.MERGE, A.DISPATCH, A.ESCALATE, A.REROUTE},
     (S.ACCEPTED, R.HANDLER): set(),
-    (S.DISPATCHED, R.AGENT): {A.EXTEND, A.POSTPONE, A.SHELVE, A.ESCALATE},
+    (S.DISPATCHED, R.AGENT): {A.RETURN, A.EXTEND, A.POSTPONE, A.SHELVE, A.ESCALATE},
     (S.DISPATCHED, R.HANDLER): {A.RETURN, A.START},
     (S.DISPATCHED, R.GRID_WORKER): {A.RETURN, A.START},
     (S.IN_PROGRESS, R.HANDLER): {A.REPORT_HANDLED},
     (S.IN_PROGRESS, R.AGENT): {A.EXTEND, A.POSTPONE, A.SHELVE, A.ESCALATE},
     (S.HANDLED, R.GRID_WORKER): {A.VERIFY_OK, A.VERIFY_FAILED},
     (S.HANDLED, R.HANDLER): set(),
-    (S.HANDLED, R.AGENT): set(),
+    (S.HANDLED, R.AGENT): {A.VERIFY_OK, A.VERIFY_FAILED},
     (S.VERIFIED, R.RESIDENT): {A.EVALUATE},
-    (S.VERIFIED, R.GRID_WORKER): {A.EVALUATE},
+    (S.VERIFIED, R.GRID_WORKER): set(),
     (S.VERIFIED, R.AGENT): {A.EVALUATE, A.CLOSE},
     (S.VERIFIED, R.SYSTEM): {A.CLOSE},
     (S.EVALUATED, R.AGENT): {A.CLOSE},
@@ -134,6 +134,9 @@ EDGES = [
     (S.VERIFIED, A.EVALUATE, S.EVALUATED),
     (S.EVALUATED, A.CLOSE, S.CLOSED),
     (S.VERIFIED, A.CLOSE, S.CLOSED),
+    (S.REPORTED, A.HANDLE_ON_SITE, S.HANDLED),
+    (S.REPORTED, A.REROUTE, S.REPORTED),
+    (S.ACCEPTED, A.REROUTE, S.ACCEPTED),
 ]
 
 NEEDS_NOTE = {
@@ -146,6 +149,8 @@ NEEDS_NOTE = {
     A.SHELVE,
     A.REOPEN,
     A.ESCALATE,
+    A.HANDLE_ON_SITE,
+    A.REROUTE,
 }
 
 SCOPES = {
@@ -166,6 +171,8 @@ SCOPES = {
     A.ESCALATE: Scope.GRID,
     A.EVALUATE: Scope.REPORTER,
     A.CLOSE: Scope.GRID,
+    A.HANDLE_ON_SITE: Scope.PATROL,
+    A.REROUTE: Scope.SUPERVISOR,
 }
 
 COUNTS = {
@@ -175,6 +182,8 @@ COUNTS = {
     A.RETURN: "return",
     A.ESCALATE: "escalation",
     A.SHELVE: "shelving",
+    A.HANDLE_ON_SITE: "self_handled",
+    A.REROUTE: "reroute",
 }
 
 
@@ -189,7 +198,13 @@ def test_allowed_actions_per_role_by_hand(status: CaseStatus, role: Role) -> Non
 
 
 def test_allowed_actions_come_in_action_order() -> None:
-    assert allowed_actions(S.DISPATCHED, R.AGENT) == [A.EXTEND, A.POSTPONE, A.SHELVE, A.ESCALATE]
+    assert allowed_actions(S.DISPATCHED, R.AGENT) == [
+        A.RETURN,
+        A.EXTEND,
+        A.POSTPONE,
+        A.SHELVE,
+        A.ESCALATE,
+    ]
 
 
 def test_admin_takes_no_case_action() -> None:
@@ -341,7 +356,7 @@ def test_illegal_transition_message_names_what_is_allowed() -> None:
     with pytest.raises(IllegalTransition) as caught:
         act(S.REPORTED, A.DISPATCH, R.AGENT)
     assert str(caught.value) == (
-        "cannot dispatch a case that is reported; allowed now: accept, reject, merge"
+        "cannot dispatch a case that is reported; allowed now: accept, reject, merge, reroute"
     )
     assert caught.value.allowed == [A.ACCEPT, A.REJECT, A.MERGE]
     with pytest.raises(IllegalTransition, match=r"in progress; allowed now: report handled$"):
@@ -401,7 +416,8 @@ def test_table_markdown_has_a_row_per_action() -> None:
     lines = table_markdown().splitlines()
     assert len(lines) == 2 + len(Action)
     assert (
-        "| verify_failed | handled | dispatched | grid_worker | l3_grid | yes | rework |" in lines
+        "| verify_failed | handled | dispatched | grid_worker, agent "
+        "| l3_grid; agent: supervisor; not who handled | yes | rework |" in lines
     )
     assert any(
         line.startswith("| evaluate |") and "unsatisfied: dispatched" in line for line in lines

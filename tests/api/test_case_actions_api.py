@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from geo.cases.workflow import Action, Role
 from tests.accounts import account_token
-from tests.api.conftest_cases import World, gql, point
+from tests.api.conftest_cases import CO_HANDLING_UNITS, World, gql, point
 from tests.geo.test_case_builders import DEPARTMENT
 
 pytestmark = pytest.mark.anyio
@@ -23,7 +23,7 @@ mutation ($input: ActOnCaseInput!) { actOnCase(input: $input) {
   ... on CaseActed {
     case { id status version department coHandlers reworkCount extensionCount satisfaction
            mergedIntoId deadline allowedActions }
-    event { seq action fromStatus toStatus actorName actorRole note details }
+    event { seq action fromStatus toStatus actorName actorRole note details occurredAt }
   }
   ... on Error { message }
   ... on IllegalTransitionError { status action allowedActions }
@@ -113,7 +113,7 @@ async def test_every_action_with_the_right_role(driver: Driver) -> None:
     await d.ok("district_agent", hard, "ACCEPT", "ACCEPTED")
     await d.ok("district_agent", hard, "DISPATCH", "DISPATCHED")  # to the grid team
     await d.ok("l3_worker", hard, "RETURN", "ACCEPTED", note="不属于网格处置范围")
-    units = ["住建局", "二七区消防大队"]
+    units = list(CO_HANDLING_UNITS)
     escalated = await d.ok("subdistrict_agent", hard, "ESCALATE", "ESCALATED", note=NOTE,
                            coHandlers=units)  # fmt: skip
     assert escalated["event"]["details"]["lead"] == "district operations centre"
@@ -126,6 +126,10 @@ async def test_every_action_with_the_right_role(driver: Driver) -> None:
     await d.ok("district_agent", hard, "RESUME", "DISPATCHED")
     await d.ok("district_agent", hard, "SHELVE", "SHELVED", note=NOTE)
     await d.ok("district_agent", hard, "REOPEN", "ACCEPTED", note=NOTE)
+    await d.ok("district_agent", hard, "REROUTE", "ACCEPTED", grid="D111B", note="位置核实")
+
+    patrol = await d.report(d.world.l3_worker)
+    await d.ok("l3_worker", patrol, "HANDLE_ON_SITE", "HANDLED", note="现场自行处置")
 
     assert d.taken == {a.name for a in Action}
 
@@ -143,10 +147,10 @@ async def case_in_handled(d: Driver) -> int:
     ("part", "action", "roles"),
     [
         ("resident", "ACCEPT", ["AGENT"]),  # the reporter sees the case, may not accept it
-        ("handler", "VERIFY_OK", ["GRID_WORKER"]),
+        ("handler", "VERIFY_OK", ["AGENT", "GRID_WORKER"]),
         ("l3_worker", "CLOSE", ["AGENT", "SYSTEM"]),
         ("admin", "START", ["GRID_WORKER", "HANDLER"]),
-        ("department_seat", "VERIFY_OK", ["GRID_WORKER"]),
+        ("department_seat", "VERIFY_OK", ["AGENT", "GRID_WORKER"]),  # not its own unit's work
     ],
 )
 async def test_the_wrong_role_is_refused_naming_who_may(
@@ -165,8 +169,8 @@ async def test_the_wrong_status_names_what_is_allowed(driver: Driver) -> None:
     answer = await driver.act("district_agent", case, "CLOSE")
     assert answer["__typename"] == "IllegalTransitionError"
     assert answer["status"] == "REPORTED" and answer["action"] == "CLOSE"
-    assert answer["allowedActions"] == ["ACCEPT", "REJECT", "MERGE"]
-    assert "allowed now: accept, reject, merge" in answer["message"]
+    assert answer["allowedActions"] == ["ACCEPT", "REJECT", "MERGE", "REROUTE"]
+    assert "allowed now: accept, reject, merge, reroute" in answer["message"]
 
 
 async def test_other_refusals_are_typed(driver: Driver) -> None:

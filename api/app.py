@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +27,8 @@ from api.pages import page_routes
 from api.ratelimit import RateLimiter
 from api.schema import schema
 from api.settings import Settings, load_settings
+from api.sweeping import start_sweeper
+from geo.calendar.service import load_calendar, watch_calendar
 from geo.db import make_engine, make_read_pool, make_sessionmaker
 
 
@@ -51,9 +55,16 @@ def create_app(settings: Settings) -> Starlette:
         resources.sessionmaker = make_sessionmaker(engine)
         resources.read_pool = read_pool
         POOL.engine, POOL.read_pool = engine, read_pool
+        await _load_calendar(resources.sessionmaker)
+        calendar_watch = asyncio.create_task(watch_calendar(resources.sessionmaker))
+        sweeper = start_sweeper(resources.sessionmaker, settings.sweep_interval_s)
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                await asyncio.gather(sweeper, return_exceptions=True)
+            calendar_watch.cancel()
             POOL.engine, POOL.read_pool = None, None
             await read_pool.close()
             await engine.dispose()
@@ -92,6 +103,17 @@ def create_app(settings: Settings) -> Starlette:
         *page_routes(settings, lambda: resources.read_pool.connection()),
     ]
     return CircleApp(graphql, debug=settings.debug, routes=routes, lifespan=lifespan)
+
+
+async def _load_calendar(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The State Council notices administrators entered (geo.calendar.service says how
+    several processes stay in step). A database not up yet is no reason not to start: the
+    watch loads them once it answers."""
+    try:
+        async with sessionmaker() as session:
+            await load_calendar(session)
+    except Exception:
+        logging.getLogger("circle.calendar").warning("calendar not loaded", exc_info=True)
 
 
 class CircleApp(Starlette):

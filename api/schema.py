@@ -5,6 +5,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
+from api.resolvers.calendar import CalendarMutation, CalendarQuery
 from api.resolvers.case_actions import CaseMutation
 from api.resolvers.case_follow import FollowMutation, FollowQuery
 from api.resolvers.cases import CaseQuery
@@ -27,6 +28,7 @@ Query = merge_types(
         FollowQuery,
         LedgerQuery,
         UserQuery,
+        CalendarQuery,
     ),
 )
 Mutation = merge_types(
@@ -39,6 +41,7 @@ Mutation = merge_types(
         FollowMutation,
         LedgerMutation,
         UserMutation,
+        CalendarMutation,
     ),
 )
 

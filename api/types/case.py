@@ -26,6 +26,7 @@ from geo.accounts.actor import CaseScope
 from geo.accounts.models import User
 from geo.cases.categories import CASE_CATEGORIES, Channel, LocationSource
 from geo.cases.categories import CaseCategory as CategoryModel
+from geo.cases.deadlines import is_provisional
 from geo.cases.models import Case as CaseModel
 from geo.cases.models import CaseEvent as EventModel
 from geo.cases.queries import case_location, is_overdue
@@ -209,6 +210,14 @@ class Case:
             verified_at=m.verified_at,
             closed_at=m.closed_at,
         )
+
+    @strawberry.field(
+        description="The running deadline falls in a year whose State Council holiday notice "
+        "is not known yet (see workingCalendar's confirmed): it may move when the notice is "
+        "entered."
+    )
+    def deadline_provisional(self) -> bool:
+        return is_provisional(self.model)
 
     @strawberry.field
     def category(self) -> CaseCategory:

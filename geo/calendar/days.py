@@ -104,9 +104,12 @@ def install(entered: Mapping[int, Iterable[NoticeDay]]) -> None:
     """Replaces every administrator-entered notice (year -> its days) and drops the per-year
     indexes built on the previous ones."""
     global _notices
+    by_year = {year: list(listed) for year, listed in entered.items()}
+    if not all(isinstance(d, NoticeDay) for listed in by_year.values() for d in listed):
+        raise TypeError("a notice is an iterable of NoticeDay")
     _notices = MappingProxyType({
-        year: MappingProxyType({d.day: d for d in sorted(days, key=lambda d: d.day)})
-        for year, days in entered.items()
+        year: MappingProxyType({d.day: d for d in sorted(listed, key=lambda d: d.day)})
+        for year, listed in by_year.items()
     })  # fmt: skip
     workday_ordinals.cache_clear()
     workday_set.cache_clear()

@@ -72,6 +72,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "serviceCircle":    ("ok",)*10,
     "circle":           ("ok",)*10,
     "caseCategories":   ("ok",)*10,
+    "workingCalendar":  ("ok",)*10,
     "viewer":           ("null", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"),
     "case":             ("auth", "ok", "hidden", "ok", "hidden", "ok", "ok", "hidden", "hidden", "ok"),
     "case.contact":     ("auth", "contact", "hidden", "contact", "hidden", "contact", "contact", "hidden", "hidden", "no contact"),
@@ -93,6 +94,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "deactivateUser":   ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     "issueToken":       ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     "revokeToken":      ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
+    "setWorkingCalendarYear": ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     "reportCase":       ("ok",)*10,
     "followedCase":     ("ok",)*10,
     "evaluateCase":     ("ok",)*10,
@@ -168,6 +170,10 @@ OPERATIONS: dict[str, Operation] = {
         lambda o: {"c": o.circle_code},
     ),
     "caseCategories": ("{ x: caseCategories { code } }", lambda o: {}),
+    "workingCalendar": (
+        '{ x: workingCalendar(from: "2027-02-01", to: "2027-02-28") { date working } }',
+        lambda o: {},
+    ),
     "viewer": ("{ x: viewer { name } }", lambda o: {}),
     "case": (
         "query ($id: Int!) { x: case(id: $id) " + TYPENAME + " }",
@@ -242,6 +248,10 @@ OPERATIONS: dict[str, Operation] = {
     "revokeToken": (
         "mutation ($p: String!) { x: revokeToken(prefix: $p) " + TYPENAME + " }",
         lambda o: {"p": o.throwaway_prefix},
+    ),
+    "setWorkingCalendarYear": (  # a year chinesecalendar ships: refused past the access check
+        "mutation { x: setWorkingCalendarYear(input: {year: 2026, days: []}) " + TYPENAME + " }",
+        lambda o: {},
     ),
     "reportCase": (
         'mutation ($p: PointInput!) { x: reportCase(input: {category: "street_vending", '

@@ -129,11 +129,13 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
 def _add_feature_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Import/export commands of the features (grids, merchants) register here."""
     from api.cli_calendar import register as register_calendar
+    from api.cli_cases import register as register_cases
     from api.cli_data import register
     from api.cli_users import register as register_users
 
     register(commands)
     register_users(commands)
+    register_cases(commands)
     register_calendar(commands)
 
 

@@ -43,6 +43,10 @@ class Settings:
     #: Nearby lists with a flat node selection get their nodes written by PostgreSQL
     #: (api.json_nodes); off, every node is built in Python (same answers, more CPU).
     json_nodes: bool = True
+    #: Seconds between case sweeps (api.sweeping); 0: no sweeping in this process. Off by
+    #: default here, so that an app built in code (tests, scripts) runs no background job
+    #: unless asked; the server's environment default (load_settings) is 300.
+    sweep_interval_s: float = 0.0
 
 
 def load_settings(env_file: str | None = None) -> Settings:
@@ -72,4 +76,5 @@ def load_settings(env_file: str | None = None) -> Settings:
         boundary_warning_m=config("BOUNDARY_WARNING_M", cast=float, default=20.0),
         log_level=config("LOG_LEVEL", default="INFO"),
         json_nodes=config("JSON_NODES", cast=bool, default=True),
+        sweep_interval_s=config("SWEEP_INTERVAL_S", cast=float, default=300.0),
     )

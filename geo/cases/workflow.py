@@ -353,6 +353,16 @@ def evaluation_expires_at(verified_at: datetime) -> datetime:
     return add_working_days(verified_at, EVALUATION_WINDOW_DAYS)
 
 
+def waits_for_evaluation(
+    action: Action, status: CaseStatus, verified_at: datetime | None, now: datetime
+) -> bool:
+    """True when ``action`` from ``status`` must wait for the reporter's evaluation window
+    (opened at ``verified_at``) to pass: what check_transition refuses as EvaluationPending."""
+    if status not in TRANSITIONS[action].after_evaluation_window or verified_at is None:
+        return False
+    return now < evaluation_expires_at(verified_at)
+
+
 def table_markdown() -> str:
     """The transition table as a Markdown table, one row per action in Action order."""
     rows = [

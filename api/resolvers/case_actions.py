@@ -44,13 +44,19 @@ from geo.grids.queries import get_grid
 
 EXPLAINED = {
     RoutingReason.MICRO_GRID_WORKER: "Sent to the covering micro-grid's own worker.",
+    RoutingReason.ACCURACY_CIRCLE_L3: "The accuracy circle crosses micro-grids but lies "
+    "wholly in one L3 grid: sent to the L3 grid's worker.",
+    RoutingReason.ACCURACY_CIRCLE_L2: "The accuracy circle crosses L3 grids but lies wholly "
+    "in one L2 grid: sent to the L2 grid's worker.",
+    RoutingReason.ACCURACY_CIRCLE_L1: "The accuracy circle crosses L2 grids but lies wholly "
+    "in one L1 grid: sent to the L1 grid's agent.",
     RoutingReason.NO_WORKER_FALLBACK_L3: "The micro-grid has no worker: sent to its L3 grid's.",
     RoutingReason.NO_WORKER_FALLBACK_L2: "No worker below L2: sent to the L2 grid's worker.",
     RoutingReason.NO_WORKER_FALLBACK_L1: "No worker below L1: sent to the L1 grid's agent.",
     RoutingReason.NO_WORKER_DISTRICT_QUEUE: "Nobody staffs this grid's path: district queue.",
     RoutingReason.OUTSIDE_COVERAGE: "No grid covers the point: district agents' queue.",
-    RoutingReason.COARSE_LOCATION: "The location is too coarse to name one micro-grid: the "
-    "district agents confirm it from their queue.",
+    RoutingReason.COARSE_LOCATION: "The location is too coarse: its accuracy circle lies in "
+    "no single L1 grid; the district agents confirm it from their queue.",
     RoutingReason.CONFIRMED_BY_AGENT: "An agent confirmed the grid when accepting.",
 }
 

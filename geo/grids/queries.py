@@ -166,7 +166,7 @@ async def route_point(session: Executor, p: LonLat, *, near_m: float = 20.0) -> 
         return Covered(_row(rows[0]), float(rows[0]["edge_m"]), others)
     deeper = await _deepest_covering(session, p)
     if deeper is None:
-        return Outside(await _nearest_micro(session, p))
+        return Outside(await nearest_micro(session, p))
     grid, edge_m = _row(deeper), float(deeper["edge_m"])
     others = ()
     if edge_m < near_m:
@@ -228,7 +228,8 @@ async def micro_within(session: Executor, p: LonLat, radius_m: float) -> list[Ca
     return [Candidate(_row(r), float(r["distance_m"])) for r in rows]
 
 
-async def _nearest_micro(session: Executor, p: LonLat) -> Candidate | None:
+async def nearest_micro(session: Executor, p: LonLat) -> Candidate | None:
+    """The micro-grid nearest to the point (geodesic), with its distance; None if none."""
     rows = await fetch_mappings(session, NEAREST_MICRO_SQL, {"lon": p.lon, "lat": p.lat})
     return Candidate(_row(rows[0]), float(rows[0]["distance_m"])) if rows else None
 

@@ -101,10 +101,11 @@ async def test_outside_coverage_goes_to_the_district_queue(db: AsyncSession) -> 
 @pytest.mark.parametrize(
     ("source", "accuracy_m", "point", "reason"),
     [
-        (LocationSource.NETWORK, 10.0, at(2.5, 2.5), "COARSE_LOCATION"),  # never trusted
-        (LocationSource.ADDRESS, 400.0, at(2.5, 2.5), "COARSE_LOCATION"),  # > grid radius
+        (LocationSource.NETWORK, 10.0, at(2.5, 2.5), "COARSE_LOCATION"),  # 5 km at least
+        (LocationSource.ADDRESS, 400.0, at(2.5, 2.5), "COARSE_LOCATION"),  # crosses D's edge
         (LocationSource.MAP_PICK, 200.0, at(2.5, 2.5), "MICRO_GRID_WORKER"),  # fits inside
-        (LocationSource.GPS, None, at(4.99, 2.5), "MICRO_GRID_WORKER"),  # near edge, 20 m
+        # Issue 14: 20 m around a point 1 m from micro-grid B is the L3 grid's (it was A's).
+        (LocationSource.GPS, None, at(4.99, 2.5), "ACCURACY_CIRCLE_L3"),
     ],
 )
 async def test_coarse_locations_go_to_the_queue(

@@ -1,4 +1,4 @@
-"""User and token subcommands of `circle`: user add/list, token issue/revoke.
+"""Account subcommands of `circle`: user add/list, token issue/revoke, unit add/list/retire.
 
 Tokens are printed once, when issued; the database keeps only their hash. A token is named
 by its public prefix (the 10 hex digits after `circle_`), which `token issue` and `user list`
@@ -21,6 +21,7 @@ from api.settings import Settings
 from geo.accounts.models import Seat
 from geo.accounts.service import create_user, list_users
 from geo.accounts.tokens import MAX_TOKEN_TTL, issue_token, revoke_token
+from geo.accounts.units import list_units, register_units, retire_unit
 from geo.cases.workflow import Role
 from geo.db import make_engine, make_sessionmaker
 from geo.errors import DomainError
@@ -65,6 +66,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     revoke = tokens.add_parser("revoke", help="revoke a token")
     revoke.add_argument("token", metavar="TOKEN_ID", help="the token's prefix (or the token)")
     revoke.set_defaults(handler=_run(_revoke))
+
+    unit = commands.add_parser("unit", help="registered units (departments cases go to)")
+    units = unit.add_subparsers(dest="unit_command", required=True)
+    add_unit = units.add_parser("add", help="register units (or reactivate retired ones)")
+    add_unit.add_argument("names", nargs="+", metavar="NAME")
+    add_unit.set_defaults(handler=_run(_add_units))
+    listed = units.add_parser("list", help="list units")
+    listed.add_argument("--all", action="store_true", help="retired ones too")
+    listed.set_defaults(handler=_run(_list_units))
+    retire = units.add_parser("retire", help="retire a unit: no new dispatch to it")
+    retire.add_argument("name", metavar="NAME")
+    retire.set_defaults(handler=_run(_retire_unit))
 
 
 def _run(
@@ -142,3 +155,20 @@ async def _revoke(session: AsyncSession, args: argparse.Namespace) -> None:
 
 def _role(role: str, seat: str | None, department: str | None) -> str:
     return role + (f", {seat} seat" if seat else "") + (f", {department}" if department else "")
+
+
+async def _add_units(session: AsyncSession, args: argparse.Namespace) -> None:
+    for registered in await register_units(session, args.names):
+        say(f"unit: {registered.name}")
+
+
+async def _list_units(session: AsyncSession, args: argparse.Namespace) -> None:
+    found = await list_units(session, include_retired=args.all)
+    for listed in found:
+        say(f"{listed.name}{'' if listed.active else '  (retired)'}")
+    say(f"units: {len(found)}")
+
+
+async def _retire_unit(session: AsyncSession, args: argparse.Namespace) -> None:
+    retired = await retire_unit(session, args.name)
+    say(f"unit {retired.name} retired")

@@ -59,11 +59,11 @@ async def make_people(
     L3 grid workers take the name of their grid's first named worker, so the trail and the
     grid's staff list agree.
     """
-    await register_units(session, DEPARTMENTS)
+    await register_units(session, DISTRICT_UNITS)
     specs: list[tuple[dict[str, Any], tuple[GridInfo, ...]]] = [
         ({"name": "系统管理员", "role": Role.ADMIN}, ()),
         ({"name": "部门座席-城管", "role": Role.AGENT, "seat": Seat.DEPARTMENT,
-          "department": DEPARTMENTS[0]}, ()),
+          "department": CITY_MANAGEMENT}, ()),
     ]  # fmt: skip
     specs += [
         ({"name": name, "role": Role.AGENT, "seat": Seat.DISTRICT}, ()) for name in DISTRICT_AGENTS

@@ -168,6 +168,13 @@ class Case:
     )
     handle_deadline: datetime | None
     overdue: bool = strawberry.field(description="Derived: the running deadline has passed.")
+    overdue_since: datetime | None = strawberry.field(
+        description="The last stage deadline the case missed, as the sweeper recorded it (once "
+        "per deadline, kept after the case moves on); null: none missed so far."
+    )
+    overdue_stage: str | None = strawberry.field(
+        description="The stage of that deadline: accept, dispatch, handle or verify."
+    )
     rework_count: int
     extension_count: int
     satisfaction: SatisfactionType | None  # type: ignore[valid-type]
@@ -199,6 +206,8 @@ class Case:
             deadline=m.deadline,
             handle_deadline=m.handle_deadline,
             overdue=is_overdue(m),
+            overdue_since=m.overdue_since,
+            overdue_stage=m.overdue_stage,
             rework_count=m.rework_count,
             extension_count=m.extension_count,
             satisfaction=Satisfaction(m.satisfaction) if m.satisfaction else None,

@@ -65,6 +65,7 @@ def create_app(settings: Settings) -> Starlette:
                 sweeper.cancel()
                 await asyncio.gather(sweeper, return_exceptions=True)
             calendar_watch.cancel()
+            await asyncio.gather(calendar_watch, return_exceptions=True)
             POOL.engine, POOL.read_pool = None, None
             await read_pool.close()
             await engine.dispose()

@@ -15,7 +15,7 @@ deadlines falling in it are provisional: they may move when the notice is entere
 The notices live in this module (one registry per process): :func:`install` replaces them
 all at once and empties the per-year index that :mod:`geo.cases.worktime` counts on, so a
 deadline costs the same as before; only the first deadline in a year after a change builds
-that year's index again (about a millisecond; 5 ms for a year of chinese_calendar's).
+that year's index again (under a millisecond; 10 ms for a year chinese_calendar ships).
 """
 
 from __future__ import annotations

@@ -50,6 +50,17 @@ DEPARTMENT_OF: Final[dict[str, str | None]] = {
     "other": None,
 }
 DEPARTMENTS: Final = sorted({d for d in DEPARTMENT_OF.values() if d})
+#: The unit whose seat the demo has (its name says 城管).
+CITY_MANAGEMENT: Final = "区城市管理局"
+#: The district's registered units (职能部门, geo.accounts.units): the six above handle the
+#: demo cases; the rest are registered, as a district has them, for dispatch by agents.
+DISTRICT_UNITS: Final = (
+    *DEPARTMENTS,
+    "区市场监督管理局", "区生态环境分局", "区交通运输局", "区卫生健康委员会", "区教育局",
+    "区民政局", "区人力资源和社会保障局", "区应急管理局", "区自然资源和规划分局", "区水利局",
+    "区商务局", "区文化广电和旅游局", "区农业农村工作委员会", "区退役军人事务局",
+    "区医疗保障局", "区司法局", "区信访局", "区数据局", "国网二七供电公司",
+)  # fmt: skip
 #: Share of cases sent to the grid team instead of the category's department.
 GRID_TEAM_SHARE: Final = 0.2
 

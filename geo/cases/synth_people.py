@@ -15,7 +15,13 @@ from geo.accounts.actor import Actor
 from geo.accounts.models import Seat, User, UserGrid
 from geo.accounts.tokens import issue_token
 from geo.accounts.units import register_units
-from geo.cases.synth_data import DEPARTMENTS, DISTRICT_AGENTS, RESIDENTS
+from geo.cases.synth_data import (
+    CITY_MANAGEMENT,
+    DEPARTMENTS,
+    DISTRICT_AGENTS,
+    DISTRICT_UNITS,
+    RESIDENTS,
+)
 from geo.cases.synth_sim import Crew
 from geo.cases.workflow import Role
 

@@ -45,6 +45,10 @@ class CaseStatsRow:
         description="按期结案数: closed, never postponed, reported handled no later than the "
         "handling deadline (extensions move it)."
     )
+    self_handled: int = strawberry.field(
+        description="自处置: closed cases the reporting grid worker fixed on the spot "
+        "(HANDLE_ON_SITE), verified by someone else; inside closed, never evaluated."
+    )
     postponed: int = strawberry.field(description="Due cases postponed (缓办) at some point.")
     evaluated: int = strawberry.field(description="Evaluations (a reopened case counts twice).")
     satisfied: int = strawberry.field(description="Evaluations satisfied or basically satisfied.")
@@ -80,6 +84,7 @@ class CaseStatsRow:
             due=s.due,
             closed=s.closed,
             closed_on_time=s.closed_on_time,
+            self_handled=s.self_handled,
             postponed=s.postponed,
             evaluated=s.evaluated,
             satisfied=s.satisfied,

@@ -21,6 +21,10 @@ on-time closure rate   on-time / (due − postponed): 按期结案率; postponed
 satisfaction rate      (satisfied + basically satisfied) / evaluated, over every evaluation
 (满意率)                of the received cases (an unsatisfied answer reopens a case, which is
                        evaluated again later; the case row counts both, see models.Case)
+self-handled (自处置)   closed cases a grid worker found on patrol and fixed on the spot
+                       (HANDLE_ON_SITE): inside received, closed and on-time like any other
+                       case (verified by someone else), never evaluated (no resident reported
+                       them), and counted here apart so that a district can publish them apart
 rework rate (返工率)    due cases sent back by a failed on-site check at least once / due
 extension rate (延期率) due cases whose deadline was extended at least once / due
 hours to close         mean and 90th percentile of working hours from report to close (working
@@ -81,6 +85,7 @@ class CaseStats:
     due: int
     closed: int
     closed_on_time: int
+    self_handled: int
     postponed: int
     evaluated: int
     satisfied: int
@@ -131,6 +136,7 @@ def _indicators(as_of: datetime) -> list[ColumnElement[Any]]:
         func.count().filter(due).label("due"),
         func.count().filter(closed).label("closed"),
         func.count().filter(on_time).label("closed_on_time"),
+        func.count().filter(and_(closed, Case.self_handled)).label("self_handled"),
         func.count().filter(and_(due, Case.postponed)).label("postponed"),
         func.coalesce(func.sum(Case.evaluation_count).filter(received), 0).label("evaluated"),
         func.coalesce(func.sum(Case.satisfied_count).filter(received), 0).label("satisfied"),
@@ -210,6 +216,7 @@ _COUNTS = (
     "due",
     "closed",
     "closed_on_time",
+    "self_handled",
     "postponed",
     "evaluated",
     "satisfied",

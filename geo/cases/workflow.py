@@ -21,8 +21,36 @@ Decisions
   then DISPATCHes it to a lead department and co-handlers; that dispatch needs DISTRICT
   scope (``scope_overrides``), every other dispatch GRID scope.
 * POSTPONE (缓办) and RESUME are approved by an agent; a resumed case goes back to
-  DISPATCHED with a fresh deadline. SHELVE (挂账) needs a district seat, and a shelved case
-  comes back only through REOPEN → ACCEPTED, to be dispatched again.
+  DISPATCHED, its handling deadline moved by the working time it spent postponed (earlier
+  extensions kept). SHELVE (挂账) needs a district seat, and a shelved case comes back only
+  through REOPEN → ACCEPTED, to be dispatched again.
+
+Separation of duties (GB/T 30428: 核查 is independent of 处置)
+------------------------------------------------------------
+* ``excludes`` names the :class:`Duty` whose holder may not take the action: the account
+  that reported a case handled (REPORT_HANDLED, HANDLE_ON_SITE) never verifies it, and
+  nobody who handled or verified it evaluates it. EVALUATE is the reporting resident's (or,
+  for a report made without an account, an agent's recording the call-back, or the
+  anonymous reporter's with the case's follow code); a grid worker's patrol find has no
+  resident to evaluate it and closes unevaluated after the window.
+* VERIFY is the case's L3 grid worker's, or a supervising seat's (SUPERVISOR: a district
+  seat, or a subdistrict seat over the grid) — so a case without a grid, or one the L3
+  worker handled himself, is still verified, by someone else. A department seat does not
+  verify its own unit's work.
+* HANDLE_ON_SITE (自行处置, "found and fixed"): the grid worker who reported the case, within
+  his grids, reports it handled at once with a note; it is counted apart in the statistics
+  (``self_handled``) and verified like any other case — by the L3 grid's other staff or a
+  supervising seat. Chosen over sampled spot checks: every case is verified, as 结案 needs.
+
+No dead ends
+------------
+* RETURN is also the seat's in GRID scope (a recall, 撤回): a case sent to a registered unit
+  that has no handler account yet comes back to be dispatched again.
+* REROUTE (改派网格) moves a routed case before dispatch, with a note, by a SUPERVISOR seat
+  whose scope holds the new grid, which must cover the case's point (a district seat: any
+  grid, its note the stated reason); ACCEPT with a grid is for queued cases only.
+* tests/geo/test_case_loop_model.py explores every reachable (status, case shape, account)
+  and checks that some account can always move the case on and that CLOSED stays reachable.
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from geo.calendar import days
+from api.context import Context
+from geo.calendar import days, service
+from geo.cases.worktime import is_workday
 from tests.api.conftest_cases import World, gql, point
 
 pytestmark = pytest.mark.anyio
@@ -245,6 +247,27 @@ async def test_notices_it_refuses(
     answer = (await gql(client, SET_YEAR, world.admin, input=notice))["setWorkingCalendarYear"]
     assert (answer["__typename"], answer["argument"]) == ("InvalidArgumentError", argument)
     assert not days.is_confirmed(2027)
+
+
+async def test_a_notice_entered_by_another_process_is_picked_up(context: Context) -> None:
+    async with context.sessionmaker() as session:
+        assert await service.load_calendar(session) == 0
+        assert await service.refresh_calendar(session) is False  # nothing new
+    async with context.engine.begin() as conn:  # another server, or `circle calendar set`
+        await conn.execute(
+            text(
+                "INSERT INTO calendar_years (year, entered_at, entered_by)"
+                " VALUES (2027, now(), 'x')"
+            )
+        )
+        await conn.execute(
+            text("INSERT INTO calendar_days VALUES ('2027-02-13', 2027, true, '春节')")
+        )
+    assert not days.is_confirmed(2027)
+    async with context.sessionmaker() as session:
+        assert await service.refresh_calendar(session) is True  # what watch_calendar runs
+        assert await service.refresh_calendar(session) is False
+    assert days.is_confirmed(2027) and is_workday(date(2027, 2, 13))
 
 
 # -- the command line -----------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """The GraphQL schema: every feature's queries and mutations, merged."""
 
+from datetime import datetime
+
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
@@ -16,6 +18,7 @@ from api.resolvers.merchant_mutations import MerchantMutation
 from api.resolvers.merchants import MerchantQuery
 from api.resolvers.meta import MetaQuery
 from api.resolvers.users import UserMutation, UserQuery
+from api.scalars import DATETIME
 
 Query = merge_types(
     "Query",
@@ -66,5 +69,11 @@ class CachedNameConverter(NameConverter):
 
 
 schema = strawberry.Schema(
-    query=Query, mutation=Mutation, config=StrawberryConfig(name_converter=CachedNameConverter())
+    query=Query,
+    mutation=Mutation,
+    config=StrawberryConfig(
+        name_converter=CachedNameConverter(),
+        # Every DateTime answered in Asia/Shanghai time (api.scalars).
+        scalar_map={datetime: DATETIME},
+    ),
 )

@@ -23,8 +23,9 @@ POPULATION = (
 GroupByType = strawberry.enum(
     GroupBy,
     name="CaseStatsGroupBy",
-    description="CHILD_GRID: one row per grid one level below (cases of the grid itself or "
-    "without a grid in a row whose childGrid is null); CATEGORY; MONTH (Zhengzhou time).",
+    description="CHILD_GRID: one row per grid one level below the grid (without a grid: "
+    "below the district, its subdistricts), cases of the grid itself or without a grid in a "
+    "row whose childGrid is null; CATEGORY; MONTH (Zhengzhou time).",
 )
 
 

@@ -187,7 +187,9 @@ async def _group_column(
         case GroupBy.MONTH:
             local = func.timezone(SHANGHAI.key, Case.reported_at)
             return func.date_trunc("month", local)
-    depth = 0
+    # Without a grid the population is the whole district: its children are the top-level
+    # grid's (the subdistricts), one level below the path's first element.
+    depth = 1
     if grid_id is not None:
         path = await session.scalar(select(Grid.path).where(Grid.id == grid_id))
         if path is None:

@@ -45,7 +45,8 @@ Case visibility: the account that reported a case sees it; district seats and ad
 see every case; subdistrict seats and grid workers the cases in their grids' subtrees;
 department seats and handlers the cases dispatched to their unit, as lead or co-handler
 (co-handlers read; the workflow table lets only the lead unit act); residents only their own.
-Lists apply the scope part (a staff member's own reports outside the scope are not listed).
+Lists apply the same rule as the single read (:class:`CaseVisibility`, one rule in two
+forms): a staff member's own reports outside their scope are listed too.
 
 The reporter's contact is private: only staff of the case's grid (grid workers and agents
 whose grids hold it, district seats) and the reporter see it; everyone else reads null.
@@ -148,16 +149,20 @@ class CaseVisibility:
         return not set(case.grid_path).isdisjoint(self.grid_ids)
 
     def criteria(self) -> dict[str, Any] | None:
-        """geo.cases.queries.CaseFilter fields narrowing a list; None: no case at all."""
+        """geo.cases.queries.CaseFilter fields admitting what :meth:`admits` admits;
+        None: no case at all."""
         if self.everything:
             return {}
+        scope: dict[str, Any] = {}
         if self.department is not None:
-            return {"department": self.department}
-        if self.grid_ids:
-            return {"grid_ids": self.grid_ids}
-        if self.reporter_user_id is not None:
+            scope = {"department": self.department}
+        elif self.grid_ids:
+            scope = {"grid_ids": self.grid_ids}
+        if self.reporter_user_id is None:
+            return scope or None
+        if not scope:
             return {"reporter_user_id": self.reporter_user_id}
-        return None
+        return scope | {"also_reported_by": self.reporter_user_id}
 
 
 def case_visibility(actor: Actor | None) -> CaseVisibility:

@@ -63,6 +63,9 @@ class CaseFilter:
     reported_to: datetime | None = None  # exclusive
     reporter_user_id: int | None = None
     department: str | None = None
+    #: Widens ``grid_ids`` and ``department`` (an actor's scope): the cases this account
+    #: reported match too, wherever they are (api.permissions.CaseVisibility).
+    also_reported_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +110,11 @@ def _conditions(f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if f.grid_id is not None:
         found.append(in_subtree(f.grid_id))
-    if f.grid_ids:
-        found.append(or_(*(in_subtree(g) for g in f.grid_ids)))
+    scope = _scope(f)
+    if scope and f.also_reported_by is not None:
+        found.append(or_(and_(*scope), Case.reporter_user_id == f.also_reported_by))
+    else:
+        found += scope
     if f.statuses:
         found.append(Case.status.in_([CaseStatus(s).value for s in f.statuses]))
     if f.categories:
@@ -125,14 +131,22 @@ def _conditions(f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
         found.append(Case.reported_at < f.reported_to)
     if f.reporter_user_id is not None:
         found.append(Case.reporter_user_id == f.reporter_user_id)
+    return found
+
+
+def _scope(f: CaseFilter) -> list[ColumnElement[bool]]:
+    """The grid and unit criteria, which ``also_reported_by`` widens."""
+    scope: list[ColumnElement[bool]] = []
+    if f.grid_ids:
+        scope.append(or_(*(in_subtree(g) for g in f.grid_ids)))
     if f.department is not None:  # led or co-handled by the unit
-        found.append(
+        scope.append(
             or_(
                 Case.department == f.department,
                 Case.co_handlers.op("@>")(literal([f.department], ARRAY(Text))),
             )
         )
-    return found
+    return scope
 
 
 def encode_cursor(case: Case) -> str:

@@ -19,7 +19,9 @@ from api.types.case_errors import (
     ChannelNotAllowedError,
     IdempotencyKeyReusedError,
     InvalidCaseInputError,
+    LedgerDateOutOfRangeError,
     LedgerItemSettledError,
+    LocationOutsideGridError,
     UnknownCaseCategoryError,
     case_error,
     not_found,
@@ -104,7 +106,9 @@ class RecordLedgerItemInput:
     meeting: str = strawberry.field(description="Which meeting raised it ('11月楼院议事会').")
     text: str
     raised_at: str | None = strawberry.field(
-        default=None, description="Default now. " + MOMENT_HELP
+        default=None,
+        description="The meeting's date: today at the latest, a year back at the earliest. "
+        "Default now. " + MOMENT_HELP,
     )
 
 
@@ -122,7 +126,11 @@ LedgerItemsResult = Annotated[
     strawberry.union("LedgerItemsResult"),
 ]
 RecordLedgerItemResult = Annotated[
-    LedgerItemRecorded | InvalidCaseInputError | AuthenticationRequiredError | NotPermittedError,
+    LedgerItemRecorded
+    | InvalidCaseInputError
+    | LedgerDateOutOfRangeError
+    | AuthenticationRequiredError
+    | NotPermittedError,
     strawberry.union("RecordLedgerItemResult"),
 ]
 
@@ -150,6 +158,7 @@ ConvertLedgerItemResult = Annotated[
     | ChannelNotAllowedError
     | IdempotencyKeyReusedError
     | LedgerItemSettledError
+    | LocationOutsideGridError
     | NotFoundError
     | AuthenticationRequiredError,
     strawberry.union("ConvertLedgerItemResult"),

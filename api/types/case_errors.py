@@ -7,6 +7,7 @@ failure becomes a member of the operation's result union, never a GraphQL error.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import strawberry
@@ -27,7 +28,13 @@ from geo.cases.errors import (
     MergeTargetInvalid,
     VersionConflict,
 )
-from geo.cases.ledger import LedgerItemNotFound, LedgerItemSettled, LedgerNotPermitted
+from geo.cases.ledger import (
+    LedgerDateOutOfRange,
+    LedgerItemNotFound,
+    LedgerItemSettled,
+    LedgerNotPermitted,
+    LocationOutsideGrid,
+)
 from geo.cases.stats import UnknownStatsGrid
 from geo.cases.workflow import (
     ActionNotPermitted,
@@ -113,6 +120,20 @@ class LedgerItemSettledError(Error):
     status: str
 
 
+@strawberry.type(
+    description="A meeting date must be a past day: today at the latest, a year back at the "
+    "earliest (Zhengzhou dates)."
+)
+class LedgerDateOutOfRangeError(Error):
+    earliest: date
+    latest: date
+
+
+@strawberry.type(description="A ledger item becomes a case only at a location its grid covers.")
+class LocationOutsideGridError(Error):
+    grid: str = strawberry.field(description="The code of the item's grid.")
+
+
 def not_found(kind: str, id: object) -> NotFoundError:
     """The same answer for a missing object and for one the caller may not see."""
     return NotFoundError(
@@ -153,6 +174,10 @@ _CONVERTERS: dict[type[DomainError], Callable[[Any], Error]] = {
     LedgerItemNotFound: lambda e: not_found("ledger_item", e.item_id),
     LedgerItemSettled: lambda e: LedgerItemSettledError(message=str(e), status=e.status.value),
     LedgerNotPermitted: lambda e: NotPermittedError(message=str(e)),
+    LedgerDateOutOfRange: lambda e: LedgerDateOutOfRangeError(
+        message=str(e), earliest=e.earliest, latest=e.latest
+    ),
+    LocationOutsideGrid: lambda e: LocationOutsideGridError(message=str(e), grid=e.grid_code),
     UnknownStatsGrid: lambda e: not_found("grid", e.grid_id),
     AuthenticationRequired: lambda e: AuthenticationRequiredError(message=str(e)),
     NotPermitted: lambda e: NotPermittedError(message=str(e)),

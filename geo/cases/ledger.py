@@ -1,14 +1,21 @@
 """The meeting ledger (台账): issues raised at community meetings, per grid, convertible into
-cases. Staff record and settle items of grids in their scope (district seats: all)."""
+cases. Staff record and settle items of grids in their scope (district seats: all).
+
+An item records a meeting that took place: its date (Asia/Shanghai) is today at the latest
+and at most :data:`MAX_AGE_DAYS` back (a year, the same date last year included), so that a
+typo (2030 for 2026) or last decade's minutes do not enter this year's ledger. An item
+becomes a case only at a location its own grid covers (``ST_Covers``: its edges included),
+so that conversion cannot move a community's issue into another grid.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.accounts.actor import Actor
@@ -17,12 +24,15 @@ from geo.cases.errors import InvalidCaseInput
 from geo.cases.models import LedgerItem
 from geo.cases.queries import MAX_PAGE_SIZE, subtree_ids
 from geo.cases.reporting import ReportResult, report_case
+from geo.cases.worktime import SHANGHAI
+from geo.clock import utcnow
 from geo.coords import LonLat
 from geo.errors import DomainError
 from geo.grids.models import Grid
 
 TEXT_MAX: Final = 4000
 MEETING_MAX: Final = 200
+MAX_AGE_DAYS: Final = 366
 
 
 class LedgerStatus(StrEnum):
@@ -41,6 +51,25 @@ class LedgerItemNotFound(DomainError):
 class LedgerNotPermitted(DomainError):
     def __init__(self) -> None:
         super().__init__("only staff of the grid keep its ledger")
+
+
+class LedgerDateOutOfRange(DomainError):
+    """A meeting date after today or more than MAX_AGE_DAYS back (Asia/Shanghai dates)."""
+
+    def __init__(self, earliest: date, latest: date) -> None:
+        super().__init__(
+            f"a meeting date lies from {earliest} to {latest} (Zhengzhou dates): "
+            "not in the future, at most a year back"
+        )
+        self.earliest, self.latest = earliest, latest
+
+
+class LocationOutsideGrid(DomainError):
+    """A conversion's location that the item's grid does not cover."""
+
+    def __init__(self, grid_code: str) -> None:
+        super().__init__(f"the location lies outside grid {grid_code}, whose ledger holds the item")
+        self.grid_code = grid_code
 
 
 class LedgerItemSettled(DomainError):
@@ -76,11 +105,14 @@ async def record_ledger_item(
     meeting: str,
     raised_at: datetime,
     text: str,
+    now: datetime | None = None,
 ) -> LedgerItem:
-    """Adds an open item to the grid's ledger; the actor must be staff of that grid."""
+    """Adds an open item to the grid's ledger; the actor must be staff of that grid and the
+    meeting date a past one (module docstring)."""
     await _check_scope(session, actor, grid_id)
     if raised_at.tzinfo is None:
         raise InvalidCaseInput("raised_at", "must be timezone-aware")
+    _check_meeting_date(raised_at, now or utcnow())
     item = LedgerItem(
         grid_id=grid_id,
         meeting=_words("meeting", meeting, MEETING_MAX),
@@ -92,6 +124,13 @@ async def record_ledger_item(
     session.add(item)
     await session.flush()
     return item
+
+
+def _check_meeting_date(raised_at: datetime, now: datetime) -> None:
+    latest = now.astimezone(SHANGHAI).date()
+    earliest = latest - timedelta(days=MAX_AGE_DAYS)
+    if not earliest <= raised_at.astimezone(SHANGHAI).date() <= latest:
+        raise LedgerDateOutOfRange(earliest, latest)
 
 
 async def list_ledger_items(
@@ -152,6 +191,7 @@ async def convert_ledger_item(
     """Reports the open item as a case (channel MEETING_LEDGER, its text as description)
     and links the two; the item locks first, so an item becomes at most one case."""
     item = await _open_item(session, actor, item_id)
+    await _check_covered(session, item.grid_id, point)
     result = await report_case(
         session,
         actor=actor,
@@ -167,3 +207,11 @@ async def convert_ledger_item(
     item.status, item.converted_case_id = LedgerStatus.CONVERTED.value, result.case.id
     await session.flush()
     return item, result
+
+
+async def _check_covered(session: AsyncSession, grid_id: int, point: LonLat) -> None:
+    here = func.ST_GeomFromEWKT(point.to_ewkt())
+    stmt = select(Grid.code, func.ST_Covers(Grid.boundary, here)).where(Grid.id == grid_id)
+    code, covered = (await session.execute(stmt)).one()
+    if not covered:
+        raise LocationOutsideGrid(code)

@@ -29,6 +29,7 @@ async def test_an_item_is_recorded_listed_and_converted_once(db: AsyncSession) -
         grid_id=cast.grids["D11"],
         meeting="6月楼院议事会",
         raised_at=T0,
+        now=T0,
         text="8号院楼道堆物，存在消防隐患",
     )
     listed = await list_ledger_items(db, grid_id=cast.grids["D1"])
@@ -57,10 +58,22 @@ async def test_items_are_settled_by_staff_of_the_grid(db: AsyncSession) -> None:
     cast = await make_cast(db)
     with pytest.raises(LedgerNotPermitted):
         await record_ledger_item(
-            db, actor=cast.resident, grid_id=cast.grids["D11"], meeting="m", raised_at=T0, text="t"
+            db,
+            actor=cast.resident,
+            grid_id=cast.grids["D11"],
+            meeting="m",
+            raised_at=T0,
+            text="t",
+            now=T0,
         )
     item = await record_ledger_item(
-        db, actor=cast.l3_worker, grid_id=cast.grids["D111"], meeting="m", raised_at=T0, text="t"
+        db,
+        actor=cast.l3_worker,
+        grid_id=cast.grids["D111"],
+        meeting="m",
+        raised_at=T0,
+        text="t",
+        now=T0,
     )
     with pytest.raises(LedgerNotPermitted):
         await settle_ledger_item(

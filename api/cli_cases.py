@@ -10,6 +10,7 @@ from api.cli_users import say
 from api.localdb import resolve_database_url
 from api.settings import Settings
 from api.sweeping import Round, sweep_round
+from geo.calendar.service import load_calendar
 from geo.db import make_engine, make_sessionmaker
 
 #: Numbers of closed cases printed at most (the count is always printed).
@@ -39,7 +40,12 @@ def sweep(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _round(url: str) -> Round:
     engine = make_engine(url)
+    sessionmaker = make_sessionmaker(engine)
     try:
-        return await sweep_round(make_sessionmaker(engine))
+        # Evaluation windows count working days: the notices administrators entered first,
+        # as a server loads them when it starts.
+        async with sessionmaker() as session:
+            await load_calendar(session)
+        return await sweep_round(sessionmaker)
     finally:
         await engine.dispose()

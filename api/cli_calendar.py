@@ -27,7 +27,6 @@ from api.localdb import resolve_database_url
 from api.settings import Settings
 from geo.calendar import days, service
 from geo.calendar.days import NoticeDay, Source
-from geo.clock import utcnow
 from geo.db import make_engine, make_sessionmaker
 
 WEEKDAYS = "一二三四五六日"
@@ -120,7 +119,6 @@ async def _set(url: str, args: argparse.Namespace) -> None:
                 listed,
                 entered_by="circle calendar set",
                 reference=reference,
-                now=utcnow(),
             )
     except service.InvalidNotice as error:
         raise DataError(f"{args.file}: {error.argument}: {error}") from None

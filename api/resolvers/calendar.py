@@ -26,7 +26,6 @@ from api.types.place_errors import typed_error
 from geo.calendar import days, service
 from geo.calendar.days import NoticeDay
 from geo.calendar.holidays import LUNAR_YEARS
-from geo.clock import utcnow
 
 #: Longest range one workingCalendar call answers (a leap year).
 MAX_DAYS: Final = 366
@@ -83,7 +82,6 @@ class CalendarMutation:
                     entered_by=actor.name,
                     entered_by_id=actor.user_id,
                     reference=input.reference,
-                    now=utcnow(),
                 )
         except service.InvalidNotice as error:
             return InvalidArgumentError(message=str(error), argument=f"input.{error.argument}")

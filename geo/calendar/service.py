@@ -176,7 +176,6 @@ async def enter_notice(
     entered_by: str,
     entered_by_id: int | None = None,
     reference: str | None = None,
-    now: datetime,
 ) -> NoticeEntered:
     """Stores ``year``'s notice, installs it here and recomputes the open cases' deadlines.
 
@@ -185,6 +184,9 @@ async def enter_notice(
     """
     checked = check_notice(year, listed, reference)
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    # Read after the lock, so later than any notice committed before: the signature that
+    # other processes watch (latest entered_at) moves with every entry.
+    entered_at = await session.scalar(select(func.clock_timestamp()))
     await load_calendar(session)  # the notices the stored deadlines were counted with
     before = days.notices()
     after: Mapping[int, Mapping[date, NoticeDay]] = {
@@ -202,7 +204,7 @@ async def enter_notice(
         row = CalendarYear(year=year)
         session.add(row)
     row.reference = (reference or "").strip() or None
-    row.entered_at, row.entered_by, row.entered_by_id = now, entered_by, entered_by_id
+    row.entered_at, row.entered_by, row.entered_by_id = entered_at, entered_by, entered_by_id
     await session.execute(delete(CalendarDay).where(CalendarDay.year == year))
     await session.flush()
     session.add_all(

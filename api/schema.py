@@ -17,6 +17,7 @@ from api.resolvers.ledger import LedgerMutation, LedgerQuery
 from api.resolvers.merchant_mutations import MerchantMutation
 from api.resolvers.merchants import MerchantQuery
 from api.resolvers.meta import MetaQuery
+from api.resolvers.units import UnitMutation, UnitQuery
 from api.resolvers.users import UserMutation, UserQuery
 from api.scalars import DATETIME
 
@@ -32,6 +33,7 @@ Query = merge_types(
         LedgerQuery,
         UserQuery,
         CalendarQuery,
+        UnitQuery,
     ),
 )
 Mutation = merge_types(
@@ -45,6 +47,7 @@ Mutation = merge_types(
         LedgerMutation,
         UserMutation,
         CalendarMutation,
+        UnitMutation,
     ),
 )
 

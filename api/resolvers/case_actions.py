@@ -29,6 +29,7 @@ from api.types.case_errors import (
     NoteRequiredError,
     SatisfactionRequiredError,
     UnknownCaseCategoryError,
+    UnknownUnitError,
     case_error,
 )
 from api.types.case_inputs import ActOnCaseInput, ReportCaseInput
@@ -138,6 +139,7 @@ ActOnCaseResult = Annotated[
     | EvaluationPendingError
     | MergeTargetInvalidError
     | InvalidCaseInputError
+    | UnknownUnitError
     | NotFoundError
     | AuthenticationRequiredError,
     strawberry.union("ActOnCaseResult"),

@@ -36,8 +36,9 @@ from geo.cases.workflow import (
     Role,
     Satisfaction,
     allowed_actions,
-    scope_for,
+    waits_for_evaluation,
 )
+from geo.clock import utcnow
 from geo.coords import CoordSystem
 from geo.grids.models import GridWorker as GridWorkerModel
 from geo.grids.queries import GridRow
@@ -177,6 +178,9 @@ class Case:
     )
     rework_count: int
     extension_count: int
+    self_handled: bool = strawberry.field(
+        description="Found and fixed on the spot by the reporting grid worker (自行处置)."
+    )
     satisfaction: SatisfactionType | None  # type: ignore[valid-type]
     merged_into_id: int | None
     reported_at: datetime
@@ -210,6 +214,7 @@ class Case:
             overdue_stage=m.overdue_stage,
             rework_count=m.rework_count,
             extension_count=m.extension_count,
+            self_handled=bool(m.self_handled),
             satisfaction=Satisfaction(m.satisfaction) if m.satisfaction else None,
             merged_into_id=m.merged_into_id,
             reported_at=m.reported_at,
@@ -295,10 +300,11 @@ class Case:
         if actor is None:
             return []
         status, scope = CaseStatus(self.model.status), await self.scope(info)
+        now, verified_at = utcnow(), self.model.verified_at
         return [
             a
             for a in allowed_actions(status, actor.role)
-            if actor.in_scope(scope_for(a, status), scope)
+            if actor.may(a, status, scope) and not waits_for_evaluation(a, status, verified_at, now)
         ]
 
     async def scope(self, info: Info) -> CaseScope:
@@ -317,6 +323,8 @@ class Case:
                 model.reporter_user_id,
                 tuple(model.co_handlers or ()),
                 case_id=model.id,
+                handled_by=model.handled_by_user_id,
+                verified_by=model.verified_by_user_id,
             )
 
         if model.grid_id is None:

@@ -94,6 +94,9 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "deactivateUser":   ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     "issueToken":       ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     "revokeToken":      ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
+    "units":            ("auth", "denied", "denied", "ok", "ok", "ok", "ok", "ok", "ok", "ok"),
+    "registerUnit":     ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
+    "retireUnit":       ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     "setWorkingCalendarYear": ("auth", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "denied", "ok"),
     "reportCase":       ("ok",)*10,
     "followedCase":     ("ok",)*10,
@@ -235,6 +238,15 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "createUser": (
         'mutation { x: createUser(input: {name: "新人", role: RESIDENT}) ' + TYPENAME + " }",
+        lambda o: {},
+    ),
+    "units": ("{ x: units " + TYPENAME + " }", lambda o: {}),
+    "registerUnit": (
+        'mutation { x: registerUnit(name: "区民政局") ' + TYPENAME + " }",
+        lambda o: {},
+    ),
+    "retireUnit": (
+        'mutation { x: retireUnit(name: "区住房和城乡建设局") ' + TYPENAME + " }",
         lambda o: {},
     ),
     "deactivateUser": (

@@ -358,7 +358,7 @@ def test_illegal_transition_message_names_what_is_allowed() -> None:
     assert str(caught.value) == (
         "cannot dispatch a case that is reported; allowed now: accept, reject, merge, reroute"
     )
-    assert caught.value.allowed == [A.ACCEPT, A.REJECT, A.MERGE]
+    assert caught.value.allowed == [A.ACCEPT, A.REJECT, A.MERGE, A.REROUTE]
     with pytest.raises(IllegalTransition, match=r"in progress; allowed now: report handled$"):
         act(S.IN_PROGRESS, A.START, R.HANDLER)
 

@@ -1,8 +1,9 @@
 """The working calendar over GraphQL: anyone reads it; administrators enter a year's notice.
 
-``workingCalendar`` answers a plain list, as the issue publishes it; a range it will not
-answer (reversed, longer than :data:`MAX_DAYS`, outside 1901-2099) is a GraphQL error whose
-``extensions`` carry ``code: INVALID_ARGUMENT`` and the ``argument``.
+``workingCalendar`` answers a union, ``WorkingCalendar { days }`` or InvalidArgumentError
+for a range it will not answer (reversed, longer than :data:`MAX_DAYS`, outside 1901-2099):
+a bad argument is an expected failure, so it is data with a type like every other one, not
+a GraphQL error (the issue sketched a bare list; a list cannot carry a typed error).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import datetime as dt
 from typing import Annotated, Final
 
 import strawberry
-from graphql import GraphQLError
 
 from api.context import Info
 from api.permissions import Permission, caller_refusal
@@ -33,8 +33,14 @@ FIRST_DAY: Final = dt.date(LUNAR_YEARS.start, 1, 1)
 LAST_DAY: Final = dt.date(LUNAR_YEARS.stop - 1, 12, 31)
 
 
-def _invalid(argument: str, message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "INVALID_ARGUMENT", "argument": argument})
+@strawberry.type(description="The days asked for, in order.")
+class WorkingCalendar:
+    days: list[CalendarDay]
+
+
+WorkingCalendarResult = Annotated[
+    WorkingCalendar | InvalidArgumentError, strawberry.union("WorkingCalendarResult")
+]
 
 
 @strawberry.type
@@ -47,15 +53,17 @@ class CalendarQuery:
         self,
         from_: Annotated[dt.date, strawberry.argument(name="from")],
         to: dt.date,
-    ) -> list[CalendarDay]:
+    ) -> WorkingCalendarResult:
         for argument, value in (("from", from_), ("to", to)):
             if not FIRST_DAY <= value <= LAST_DAY:
-                raise _invalid(argument, f"the calendar covers {FIRST_DAY} to {LAST_DAY}")
+                message = f"the calendar covers {FIRST_DAY} to {LAST_DAY}"
+                return InvalidArgumentError(message=message, argument=argument)
         if to < from_:
-            raise _invalid("to", "to is before from")
+            return InvalidArgumentError(message="to is before from", argument="to")
         if (to - from_).days >= MAX_DAYS:
-            raise _invalid("to", f"at most {MAX_DAYS} days at a time")
-        return [CalendarDay.of(day) for day in days.days_between(from_, to)]
+            message = f"at most {MAX_DAYS} days at a time"
+            return InvalidArgumentError(message=message, argument="to")
+        return WorkingCalendar(days=[CalendarDay.of(d) for d in days.days_between(from_, to)])
 
 
 @strawberry.type

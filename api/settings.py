@@ -30,20 +30,20 @@ class Settings:
     max_document_tokens: int = 2_000
     max_depth: int = 12
     introspection: bool = True
-    #: Estimated fields resolved per operation (api.validation.cost_limit_rule).
+    #: Estimated fields resolved per operation (api.web.validation.cost_limit_rule).
     max_cost: int = 50_000
     #: Anonymous case reports per client address: a burst, then this many an hour.
     report_burst: int = 20
     report_per_hour: float = 60.0
-    #: Proxies whose X-Forwarded-For names the client (api.ratelimit.client_address).
+    #: Proxies whose X-Forwarded-For names the client (api.web.ratelimit.client_address).
     trusted_proxies: tuple[str, ...] = ()
     #: Points closer than this to their micro-grid's edge come back with the other candidates.
     boundary_warning_m: float = 20.0
     log_level: str = "INFO"
     #: Nearby lists with a flat node selection get their nodes written by PostgreSQL
-    #: (api.json_nodes); off, every node is built in Python (same answers, more CPU).
+    #: (api.fast.json_nodes); off, every node is built in Python (same answers, more CPU).
     json_nodes: bool = True
-    #: Seconds between case sweeps (api.sweeping); 0: no sweeping in this process. Off by
+    #: Seconds between case sweeps (api.web.sweeping); 0: no sweeping in this process. Off by
     #: default here, so that an app built in code (tests, scripts) runs no background job
     #: unless asked; the server's environment default (load_settings) is 300.
     sweep_interval_s: float = 0.0

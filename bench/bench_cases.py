@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.seeding import seed
+from api.cli.seeding import seed
 from bench.bench_cases_http import bench_http
 from bench.common import scratch_database
 from geo.accounts.models import User

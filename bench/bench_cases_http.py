@@ -25,8 +25,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from api.settings import Settings
+from api.web.app import create_app
 from bench.common import Server, graphql_request, http_load
 from geo.accounts.models import User
 from geo.accounts.tokens import issue_token

@@ -16,7 +16,7 @@ from functools import partial
 from shapely import prepared
 from shapely.geometry import Point
 
-from api.seeding import seed
+from api.cli.seeding import seed
 from bench.common import (
     Server,
     alternating,

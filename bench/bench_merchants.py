@@ -17,7 +17,7 @@ Figures printed:
   off), p50/p99 over random points of the district, and how many statements a call took
   (more than one only when the over-fetch did not prove the order); beside it, point by
   point, the execution time of the statement the API sends for ``NEARBY_QUERY``, whose
-  rows come back as the JSON PostgreSQL writes (``api.json_nodes``): EXPLAIN counts the
+  rows come back as the JSON PostgreSQL writes (``api.fast.json_nodes``): EXPLAIN counts the
   writing there, but not the output of the column statement's fourteen columns. Each
   point was searched once just before (finding the statements sent), as in a server that
   has been answering for a while; the pages a search still read from outside shared
@@ -56,7 +56,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.seeding import seed
+from api.cli.seeding import seed
 from bench.bench_grids import points
 from bench.common import (
     Figures,
@@ -128,7 +128,7 @@ async def load(url: str, rows: int) -> None:
 
 
 def node_template() -> Template:
-    """What api.json_nodes makes of NEARBY_QUERY's node selection (written by hand here:
+    """What api.fast.json_nodes makes of NEARBY_QUERY's node selection (written by hand here:
     tests/api/test_json_nodes.py holds the API's templates to the Python answers)."""
     labels = {
         c.code: orjson.dumps({"code": c.code, "zh": c.zh}).decode() for c in CATEGORIES.values()

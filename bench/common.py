@@ -23,8 +23,8 @@ import orjson
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from api import dbadmin
-from api.localdb import resolve_database_url
+from api.cli import dbadmin
+from api.cli.localdb import resolve_database_url
 from api.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 import geo.models  # noqa: F401  (registers every table on Base.metadata)
-from api.localdb import resolve_database_url
+from api.cli.localdb import resolve_database_url
 from api.settings import load_settings
 from geo.db import Base, async_url
 

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from api import dbadmin
-from api.app import create_app
-from api.context import Context
-from api.localdb import resolve_database_url
+from api.cli import dbadmin
+from api.cli.localdb import resolve_database_url
+from api.schema.context import Context
 from api.settings import Settings, load_settings
+from api.web.app import create_app
 from geo.cases.workflow import Role
 from geo.db import Base, make_engine, make_sessionmaker
 from tests.accounts import account_token
@@ -119,7 +119,7 @@ SEEDED_DATABASE = f"circle_test_seeded_{os.getpid()}"
 
 @pytest.fixture(scope="session")
 def seeded_url(server_url: str) -> Iterator[str]:
-    from api.seeding import run_seed
+    from api.cli.seeding import run_seed
 
     url = dbadmin.create_database(server_url, SEEDED_DATABASE)
     dbadmin.upgrade(url)

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.localdb import Cluster, LocalDbError, resolve_database_url
+from api.cli.localdb import Cluster, LocalDbError, resolve_database_url
 from api.settings import Settings
 
 ROOT = Path(__file__).parents[1]

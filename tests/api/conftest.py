@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from api.app import create_app
-from api.seeding_places import seed_places
+from api.cli.seeding_places import seed_places
 from api.settings import Settings
+from api.web.app import create_app
 from geo.db import make_engine, make_sessionmaker
 
 

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api import dbadmin
-from api.app import create_app
+from api.cli import dbadmin
 from api.settings import Settings
+from api.web.app import create_app
 from geo.accounts.models import Seat, User
 from geo.accounts.service import create_user
 from geo.accounts.tokens import issue_token
@@ -118,7 +118,7 @@ async def world(client: httpx.AsyncClient, engine: AsyncEngine) -> World:
 
 @pytest.fixture(scope="session")
 def year_url(server_url: str) -> Iterator[str]:
-    from api.seeding import run_seed
+    from api.cli.seeding import run_seed
 
     url = dbadmin.create_database(server_url, YEAR_DATABASE)
     dbadmin.upgrade(url)

@@ -1,4 +1,4 @@
-"""The cost limit: pages of pages are refused before anything runs (api.cost)."""
+"""The cost limit: pages of pages are refused before anything runs (api.web.cost)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import httpx
 import pytest
 from graphql import OperationDefinitionNode, get_introspection_query, parse
 
-from api.app import create_app
-from api.cost import LIST_ESTIMATE, CostEstimator
 from api.schema import schema
 from api.settings import Settings
+from api.web.app import create_app
+from api.web.cost import LIST_ESTIMATE, CostEstimator
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,8 @@ import pytest
 import strawberry
 from graphql import ExecutionResult, execute, parse
 
-from api import shapes
-from api.execution import LeanExecutor, is_awaitable, plain_fields
+from api.fast import shapes
+from api.fast.execution import LeanExecutor, is_awaitable, plain_fields
 from api.schema import schema as app_schema
 
 pytestmark = pytest.mark.anyio

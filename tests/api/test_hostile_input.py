@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.app import create_app
 from api.settings import Settings
+from api.web.app import create_app
 from tests.api.conftest_cases import World, point
 
 pytestmark = pytest.mark.anyio

@@ -10,8 +10,8 @@ import pytest
 import strawberry
 from starlette.requests import Request
 
-from api.http import GRAPHQL_RESPONSE, GraphQLEndpoint
 from api.settings import Settings
+from api.web.http import GRAPHQL_RESPONSE, GraphQLEndpoint
 
 pytestmark = pytest.mark.anyio
 
@@ -146,7 +146,7 @@ async def test_healthz_checks_the_database(client: httpx.AsyncClient) -> None:
 
 
 async def test_healthz_reports_an_unreachable_database(tmp_path) -> None:
-    from api.app import create_app
+    from api.web.app import create_app
 
     # A port nothing listens on: the app must say 503, with a reason, not crash.
     settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/none", data_dir=tmp_path)

@@ -1,4 +1,4 @@
-"""Edges and nodes written as JSON by PostgreSQL (api.json_nodes) answer exactly as those
+"""Edges and nodes written as JSON by PostgreSQL (api.fast.json_nodes) answer exactly as those
 built in Python: same keys, same order, same values (walkingMinutes included, computed on
 each side); selections it cannot write fall back."""
 
@@ -13,8 +13,8 @@ import httpx
 import orjson
 import pytest
 
-from api.app import create_app
 from api.settings import Settings
+from api.web.app import create_app
 from tests.api.test_merchant_mutations import gql
 from tests.api.test_merchants_api import CENTRE
 from tests.shapes import LAT0, LON0, tiny_district

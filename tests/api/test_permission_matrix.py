@@ -33,8 +33,8 @@ import httpx
 import orjson
 import pytest
 
-from api.permissions import ROLES, Permission
 from api.schema import schema
+from api.schema.permissions import ROLES, Permission
 from tests.api.conftest_cases import World, point
 from tests.shapes import tiny_district
 

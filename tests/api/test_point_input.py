@@ -1,11 +1,11 @@
-"""PointInput is built by its own from_input hook (api.types.common): same values as the
+"""PointInput is built by its own from_input hook (api.schema.common): same values as the
 generic conversion would give, defaults included."""
 
 from __future__ import annotations
 
 import strawberry
 
-from api.types.common import PointInput
+from api.schema.common import PointInput
 from geo.coords import CoordSystem
 
 SEEN: list[PointInput] = []

@@ -1,4 +1,4 @@
-"""Anonymous case reports are rate-limited per client address (api.ratelimit)."""
+"""Anonymous case reports are rate-limited per client address (api.web.ratelimit)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
-from api.app import create_app
-from api.ratelimit import RateLimiter, client_address
 from api.settings import Settings
+from api.web.app import create_app
+from api.web.ratelimit import RateLimiter, client_address
 from tests.api.conftest_cases import World, gql
 from tests.api.test_cases_api import REPORT, report_input
 

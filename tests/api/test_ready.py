@@ -1,5 +1,5 @@
-"""Loaded rows answer at once (api.ready); list resolvers see what their nodes ask
-(api.selection)."""
+"""Loaded rows answer at once (api.schema.ready); list resolvers see what their nodes ask
+(api.schema.selection)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from api import ready
-from api.selection import selected_below
+from api.schema import ready
+from api.schema.selection import selected_below
 
 pytestmark = pytest.mark.anyio
 

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.app import create_app
 from api.settings import Settings
+from api.web.app import create_app
 from geo.cases import reporting, transitions
 from geo.clock import utcnow
 from tests.api.conftest_cases import World, gql

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.context import Context
+from api.schema.context import Context
 from geo.calendar import days, service
 from geo.cases.worktime import is_workday
 from tests.api.conftest_cases import World, gql, point

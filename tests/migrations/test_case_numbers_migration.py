@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from api import dbadmin
+from api.cli import dbadmin
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from alembic import command
 
-from api import dbadmin
+from api.cli import dbadmin
 
 
 @pytest.fixture

@@ -1,0 +1,156 @@
+"""The `circle` command: the embedded database, migrations, demo data, imports and the server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from api.cli.data import DataError
+from api.cli.localdb import Cluster, LocalDbError, missing_packages, resolve_database_url
+from api.settings import Settings, load_settings
+
+
+class CliError(Exception):
+    """A failure reported to the user as one sentence, exit status 1."""
+
+
+def _cluster(settings: Settings) -> Cluster:
+    if settings.database_url:
+        raise CliError("DATABASE_URL is set: the embedded database is not used.")
+    return Cluster(settings.data_dir)
+
+
+def db_up(settings: Settings, args: argparse.Namespace) -> None:
+    for line in _cluster(settings).up():
+        print(f"db: {line}")
+
+
+def db_down(settings: Settings, args: argparse.Namespace) -> None:
+    print(f"db: {_cluster(settings).down()}")
+
+
+def db_status(settings: Settings, args: argparse.Namespace) -> None:
+    if settings.database_url:
+        print("db: using DATABASE_URL (external database)")
+        return
+    print(f"db: {_cluster(settings).status()}")
+
+
+def db_url(settings: Settings, args: argparse.Namespace) -> None:
+    print(resolve_database_url(settings))
+
+
+def db_packages(settings: Settings, args: argparse.Namespace) -> None:
+    """Prints the Debian packages still missing (nothing when all is installed)."""
+    print(" ".join(missing_packages()))
+
+
+def migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from api.cli import dbadmin
+
+    url = resolve_database_url(settings)
+    before = dbadmin.current_revision(url)
+    dbadmin.upgrade(url, args.revision)
+    after = dbadmin.current_revision(url)
+    if before == after:
+        print(f"migrate: already at {after}")
+    else:
+        print(f"migrate: {before or 'empty'} -> {after}")
+
+
+def seed(settings: Settings, args: argparse.Namespace) -> None:
+    from api.cli.seeding import run_seed
+
+    url = resolve_database_url(settings)
+    cases = not args.no_cases
+    for line in run_seed(
+        url, only_if_empty=args.if_empty, public_url=settings.public_url, cases=cases
+    ):
+        print(f"seed: {line}")
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from api.web.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    resolve_database_url(settings)  # fail early, in one sentence, when there is no database
+    print(f"serve: http://{args.host}:{args.port}/graphql (Ctrl-C stops)")
+    uvicorn.run(
+        "api.web.app:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        # X-Forwarded-For is read by api.web.ratelimit, from TRUSTED_PROXIES only; uvicorn's
+        # own handling would trust any proxy on 127.0.0.1 and rewrite the client first.
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="circle", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="the embedded PostgreSQL + PostGIS cluster")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    for name, handler, text in (
+        ("up", db_up, "create (first time) and start it"),
+        ("down", db_down, "stop it"),
+        ("status", db_status, "say whether it runs, and where"),
+        ("url", db_url, "print the database URL"),
+        ("packages", db_packages, "print the system packages still missing"),
+    ):
+        db_commands.add_parser(name, help=text).set_defaults(handler=handler)
+
+    m = commands.add_parser("migrate", help="upgrade the schema (alembic)")
+    m.add_argument("revision", nargs="?", default="head")
+    m.set_defaults(handler=migrate)
+
+    s = commands.add_parser("seed", help="load the demo district")
+    s.add_argument("--if-empty", action="store_true", help="load only into empty tables")
+    s.add_argument("--no-cases", action="store_true", help="no demo users, tokens and cases")
+    s.set_defaults(handler=seed)
+
+    v = commands.add_parser("serve", help="serve the API")
+    v.add_argument("--host", default=settings.host)
+    v.add_argument("--port", type=int, default=settings.port)
+    v.add_argument("--workers", type=int, default=1)
+    v.set_defaults(handler=serve)
+    _add_feature_commands(commands)
+    return parser
+
+
+def _add_feature_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Import/export commands of the features (grids, merchants) register here."""
+    from api.cli.calendar import register as register_calendar
+    from api.cli.cases import register as register_cases
+    from api.cli.data import register
+    from api.cli.users import register as register_users
+
+    register(commands)
+    register_users(commands)
+    register_cases(commands)
+    register_calendar(commands)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings = load_settings()
+    args = build_parser(settings).parse_args(argv)
+    handler: Callable[[Settings, argparse.Namespace], None] = args.handler
+    try:
+        handler(settings, args)
+    except (CliError, LocalDbError, DataError) as error:
+        print(f"circle: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # the last line of defence: one sentence, not a traceback
+        print(f"circle: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""Accounts over GraphQL: users, tokens and registered units (administrators)."""

@@ -1,0 +1,1 @@
+"""Cases over GraphQL: types, inputs, errors, queries, actions, ledger, follow codes."""

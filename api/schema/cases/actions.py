@@ -1,0 +1,240 @@
+"""Case mutations: reportCase (anyone) and actOnCase (every workflow action, one mutation)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.scalars import JSON
+
+from api.schema.cases.enums import CaseStatusType, RoutingReasonType
+from api.schema.cases.errors import (
+    CASE_FAILURES,
+    ActionNotPermittedError,
+    CaseVersionConflictError,
+    ChannelNotAllowedError,
+    EvaluationPendingError,
+    IdempotencyKeyReusedError,
+    IllegalTransitionError,
+    InvalidCaseInputError,
+    MergeTargetInvalidError,
+    NoteRequiredError,
+    SatisfactionRequiredError,
+    UnknownCaseCategoryError,
+    UnknownUnitError,
+    case_error,
+)
+from api.schema.cases.inputs import ActOnCaseInput, ReportCaseInput
+from api.schema.cases.queries import not_found
+from api.schema.cases.types import Case, CaseEvent
+from api.schema.common import InvalidArgument, InvalidCoordinateError
+from api.schema.context import Info
+from api.schema.errors import AuthenticationRequiredError, RateLimitedError
+from api.schema.permissions import AuthenticationRequired, Permission, case_visibility, refusal
+from api.schema.places.errors import NotFoundError
+from geo.cases import queries, reporting
+from geo.cases.errors import InvalidCaseInput
+from geo.cases.reporting import ReportResult
+from geo.cases.routing import RoutingReason
+from geo.cases.transitions import act
+from geo.cases.workflow import ActionNotPermitted
+from geo.grids.queries import get_grid
+
+EXPLAINED = {
+    RoutingReason.MICRO_GRID_WORKER: "Sent to the covering micro-grid's own worker.",
+    RoutingReason.ACCURACY_CIRCLE_L3: "The accuracy circle crosses micro-grids but lies "
+    "wholly in one L3 grid: sent to the L3 grid's worker.",
+    RoutingReason.ACCURACY_CIRCLE_L2: "The accuracy circle crosses L3 grids but lies wholly "
+    "in one L2 grid: sent to the L2 grid's worker.",
+    RoutingReason.ACCURACY_CIRCLE_L1: "The accuracy circle crosses L2 grids but lies wholly "
+    "in one L1 grid: sent to the L1 grid's agent.",
+    RoutingReason.NO_WORKER_FALLBACK_L3: "The micro-grid has no worker: sent to its L3 grid's.",
+    RoutingReason.NO_WORKER_FALLBACK_L2: "No worker below L2: sent to the L2 grid's worker.",
+    RoutingReason.NO_WORKER_FALLBACK_L1: "No worker below L1: sent to the L1 grid's agent.",
+    RoutingReason.NO_WORKER_DISTRICT_QUEUE: "Nobody staffs this grid's path: district queue.",
+    RoutingReason.OUTSIDE_COVERAGE: "No grid covers the point: district agents' queue.",
+    RoutingReason.COARSE_LOCATION: "The location is too coarse: its accuracy circle lies in "
+    "no single L1 grid; the district agents confirm it from their queue.",
+    RoutingReason.CONFIRMED_BY_AGENT: "An agent confirmed the grid when accepting.",
+}
+
+
+@strawberry.type(description="An open case of the same category nearby (within 50 m, 72 h).")
+class PossibleDuplicate:
+    id: int
+    number: str
+    status: CaseStatusType  # type: ignore[valid-type]
+    distance_m: float
+    reported_at: datetime
+
+
+@strawberry.type(description="The case, stored and routed (or found again by its key).")
+class CaseReported:
+    case: Case
+    created: bool = strawberry.field(description="False: a retry with a known key; no change.")
+    routing_reason: RoutingReasonType  # type: ignore[valid-type]
+    routing_explanation: str
+    routing_details: JSON | None = strawberry.field(
+        description="Routing facts (grid, distances, worker); null on a retry."
+    )
+    possible_duplicates: list[PossibleDuplicate] = strawberry.field(
+        description="Open cases of the same category within 50 m reported in the last 72 h."
+    )
+    follow_code: str | None = strawberry.field(
+        default=None,
+        description="Anonymous reports only, and only in this answer (a retry gets null): the "
+        "private code that, with the case number, follows the case (followedCase) and "
+        "evaluates it (evaluateCase). Only its hash is kept; keep it safe.",
+    )
+
+    @classmethod
+    def from_result(cls, r: ReportResult) -> CaseReported:
+        reason = RoutingReason(r.case.routing_reason)
+        return cls(
+            case=Case.from_model(r.case),
+            created=r.created,
+            routing_reason=reason,
+            routing_explanation=EXPLAINED[reason],
+            routing_details=({"reason": reason.value} | r.routing.details) if r.routing else None,
+            possible_duplicates=[
+                PossibleDuplicate(
+                    id=d.case_id,
+                    number=d.number,
+                    status=d.status,
+                    distance_m=d.distance_m,
+                    reported_at=d.reported_at,
+                )
+                for d in r.possible_duplicates
+            ],
+            follow_code=r.follow_code,
+        )
+
+
+@strawberry.type(description="The action was taken: the case at its new version, and its event.")
+class CaseActed:
+    case: Case
+    event: CaseEvent
+
+
+ReportCaseResult = Annotated[
+    CaseReported
+    | InvalidCoordinateError
+    | UnknownCaseCategoryError
+    | InvalidCaseInputError
+    | ChannelNotAllowedError
+    | IdempotencyKeyReusedError
+    | RateLimitedError,
+    strawberry.union("ReportCaseResult"),
+]
+ActOnCaseResult = Annotated[
+    CaseActed
+    | IllegalTransitionError
+    | ActionNotPermittedError
+    | CaseVersionConflictError
+    | NoteRequiredError
+    | SatisfactionRequiredError
+    | EvaluationPendingError
+    | MergeTargetInvalidError
+    | InvalidCaseInputError
+    | UnknownUnitError
+    | NotFoundError
+    | AuthenticationRequiredError,
+    strawberry.union("ActOnCaseResult"),
+]
+
+
+async def report(info: Info, input: ReportCaseInput, **overrides: Any) -> ReportResult:
+    """geo.cases.reporting.report_case for the input, in the mutation's transaction."""
+    point = input.location.to_wgs84()
+    async with info.context.write() as session:
+        return await reporting.report_case(
+            session,
+            actor=info.context.actor,
+            category=input.category,
+            description=input.description,
+            point=point,
+            location_source=input.location_source,
+            channel=input.channel,
+            accuracy_m=input.location.accuracy_m,
+            address=input.address,
+            photo_urls=input.photo_urls,
+            reporter_contact=input.reporter_contact,
+            idempotency_key=input.idempotency_key,
+        )
+
+
+def _rate_limited(info: Info) -> RateLimitedError | None:
+    """The refusal of an anonymous report over its address's budget (api.web.ratelimit)."""
+    context = info.context
+    if context.actor is not None or context.report_limiter is None:
+        return None
+    wait = context.report_limiter.take(context.client_address())
+    if wait is None:
+        return None
+    seconds = max(1, math.ceil(wait))
+    context.response_headers["Retry-After"] = str(seconds)
+    return RateLimitedError(
+        message=f"too many reports from this address: try again in {seconds} s, or sign in",
+        retry_after_s=seconds,
+    )
+
+
+async def _grid_id(session: AsyncSession, code: str | None) -> int | None:
+    if code is None:
+        return None
+    row = await get_grid(session, code)
+    if row is None:
+        raise InvalidCaseInput("grid", "no grid has this code")
+    return row.id
+
+
+async def _hidden_or(info: Info, case_id: int, refused: ActionNotPermitted) -> Any:
+    """The refusal, or NotFoundError when the caller may not even see the case."""
+    async with info.context.read() as session:
+        scope = await queries.case_scope(session, case_id)
+    if scope is None or not case_visibility(info.context.actor).admits(scope):
+        return not_found(case_id)
+    return case_error(refused)
+
+
+@strawberry.type
+class CaseMutation:
+    @strawberry.mutation(
+        description="Reports a case (anyone may, without an account). It is routed at once to "
+        "the micro-grid covering its point and that grid's named worker, falling back up the "
+        "levels, or to the district agents' queue with the reason."
+    )
+    async def report_case(self, info: Info, input: ReportCaseInput) -> ReportCaseResult:
+        if limited := _rate_limited(info):
+            return limited
+        try:
+            result = await report(info, input)
+        except CASE_FAILURES as error:
+            return case_error(error)  # type: ignore[no-any-return]
+        return CaseReported.from_result(result)
+
+    @strawberry.mutation(
+        description="Takes one workflow action on a case, as the signed-in caller. Exactly one "
+        "of concurrent actions on the same version wins; the others get CaseVersionConflictError."
+    )
+    async def act_on_case(self, info: Info, input: ActOnCaseInput) -> ActOnCaseResult:
+        actor = info.context.actor
+        refused = refusal(actor, Permission.ACT_ON_CASES)
+        if refused is not None or actor is None:
+            return case_error(refused or AuthenticationRequired())  # type: ignore[no-any-return]
+        try:
+            params = input.params()
+            async with info.context.write() as session:
+                grid_id = await _grid_id(session, input.grid)
+                done = await act(session, actor=actor, grid_id=grid_id, **params)
+        except ActionNotPermitted as not_permitted:
+            return await _hidden_or(info, input.case_id, not_permitted)
+        except InvalidArgument as error:
+            return InvalidCaseInputError(message=str(error), field=error.argument)
+        except CASE_FAILURES as error:
+            return case_error(error)  # type: ignore[no-any-return]
+        case = Case.from_model(done.case)
+        return CaseActed(case=case, event=CaseEvent.from_model(done.event, case))

@@ -1,0 +1,1 @@
+"""The service circle and circle codes over GraphQL."""

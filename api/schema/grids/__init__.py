@@ -1,0 +1,1 @@
+"""Grids over GraphQL: the Grid type, its places and cases, gridAt and importGrids."""

@@ -1,0 +1,1 @@
+"""Merchants and service points over GraphQL: types, connections, queries, writes."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: the Starlette app, GraphQL over HTTP, auth, limits, pages, metrics."""

@@ -1,0 +1,145 @@
+"""The Starlette application: GraphQL at /graphql, /healthz, /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.cli.localdb import resolve_database_url
+from api.schema import schema
+from api.schema.context import Context
+from api.settings import Settings, load_settings
+from api.web.auth import authenticate_request
+from api.web.exports import grids_geojson
+from api.web.http import GraphQLEndpoint
+from api.web.metrics import POOL, REGISTRY
+from api.web.pages import page_routes
+from api.web.ratelimit import RateLimiter
+from api.web.sweeping import start_sweeper
+from geo.calendar.service import load_calendar, watch_calendar
+from geo.db import make_engine, make_read_pool, make_sessionmaker
+
+
+class Resources:
+    """What the lifespan owns: the engine and its session factory."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    read_pool: AsyncConnectionPool
+
+
+def create_app(settings: Settings) -> Starlette:
+    resources = Resources()
+    report_limiter = RateLimiter(settings.report_burst, settings.report_per_hour)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        url = resolve_database_url(settings)
+        timeout = settings.statement_timeout_ms
+        engine = make_engine(url, statement_timeout_ms=timeout, pool_size=settings.pool_size)
+        read_pool = make_read_pool(url, size=settings.pool_size, statement_timeout_ms=timeout)
+        await read_pool.open(wait=False)
+        resources.engine = engine
+        resources.sessionmaker = make_sessionmaker(engine)
+        resources.read_pool = read_pool
+        POOL.engine, POOL.read_pool = engine, read_pool
+        await _load_calendar(resources.sessionmaker)
+        calendar_watch = asyncio.create_task(watch_calendar(resources.sessionmaker))
+        sweeper = start_sweeper(resources.sessionmaker, settings.sweep_interval_s)
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                await asyncio.gather(sweeper, return_exceptions=True)
+            calendar_watch.cancel()
+            await asyncio.gather(calendar_watch, return_exceptions=True)
+            POOL.engine, POOL.read_pool = None, None
+            await read_pool.close()
+            await engine.dispose()
+
+    async def make_context(request: Request) -> Context:
+        actor = await authenticate_request(request, resources.sessionmaker)
+        return Context(
+            request,
+            settings,
+            resources.engine,
+            resources.sessionmaker,
+            resources.read_pool,
+            actor=actor,
+            report_limiter=report_limiter,
+            json_nodes=settings.json_nodes,
+        )
+
+    async def healthz(request: Request) -> Response:
+        try:
+            async with resources.engine.connect() as conn:
+                postgis = await conn.scalar(text("SELECT postgis_lib_version()"))
+        except Exception as error:  # any failure means "not healthy"; say which
+            reason = type(error).__name__
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+        return JSONResponse({"status": "ok", "postgis": postgis})
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    graphql = GraphQLEndpoint(schema, settings, make_context)
+    routes: list[Any] = [
+        Route("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+        Route("/grids.geojson", grids_geojson(lambda: resources.sessionmaker)),
+        *page_routes(settings, lambda: resources.read_pool.connection()),
+    ]
+    return CircleApp(graphql, debug=settings.debug, routes=routes, lifespan=lifespan)
+
+
+async def _load_calendar(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The State Council notices administrators entered (geo.calendar.service says how
+    several processes stay in step). A database not up yet is no reason not to start: the
+    watch loads them once it answers."""
+    try:
+        async with sessionmaker() as session:
+            await load_calendar(session)
+    except Exception:
+        logging.getLogger("circle.calendar").warning("calendar not loaded", exc_info=True)
+
+
+class CircleApp(Starlette):
+    """The Starlette app, with requests to /graphql handed straight to their endpoint.
+
+    Starlette's middleware stack (error page, exception handlers, router) wraps the
+    endpoint and every ``send`` of its response in three layers of closures: 5 % of a
+    nearby search's server CPU (py-spy, under the benchmark's load). The GraphQL endpoint
+    handles its own errors; an exception escaping it still reaches the server, which logs
+    it and answers 500, as the error middleware would. Other paths, and the lifespan, take
+    the full stack; /graphql stays in the routes for anything that lists them.
+    """
+
+    def __init__(self, graphql: GraphQLEndpoint, **options: Any) -> None:
+        super().__init__(**options)
+        self.graphql = graphql
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/graphql" and not scope.get("root_path"):
+            scope["app"] = self
+            await self.graphql(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def app_factory() -> Starlette:
+    """Entry point for `uvicorn --factory api.web.app:app_factory`."""
+    return create_app(load_settings())

@@ -4,7 +4,7 @@ applied to the open cases' deadlines.
 Several server processes
 ------------------------
 Every process counts deadlines on its own copy of the notices (:mod:`geo.calendar.days`).
-It loads them when it starts (api.app's lifespan calls :func:`load_calendar`), and
+It loads them when it starts (api.web.app's lifespan calls :func:`load_calendar`), and
 :func:`watch_calendar` then reads the table's signature (how many years, the latest
 ``entered_at``: one query on a table of a few rows) every :data:`POLL_SECONDS` and reloads
 when it changed. The process that enters a notice reloads at once; the others, and every

@@ -64,7 +64,7 @@ class CaseFilter:
     reporter_user_id: int | None = None
     department: str | None = None
     #: Widens ``grid_ids`` and ``department`` (an actor's scope): the cases this account
-    #: reported match too, wherever they are (api.permissions.CaseVisibility).
+    #: reported match too, wherever they are (api.schema.permissions.CaseVisibility).
     also_reported_by: int | None = None
 
 

@@ -9,6 +9,25 @@ from starlette.config import Config
 
 #: The project checkout: the embedded database lives in its `.data/` folder.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The embedded cluster (api.cli.localdb) records its port in `data_dir/port` and serves this
+#: database to this role.
+EMBEDDED_DATABASE = "circle"
+EMBEDDED_SUPERUSER = "postgres"
+
+
+class DatabaseUnavailable(Exception):
+    """No database to use, said in one sentence."""
+
+
+def embedded_database_url(data_dir: Path, database: str = EMBEDDED_DATABASE) -> str:
+    """The URL of the embedded cluster under ``data_dir``, from the port it recorded."""
+    port_file = data_dir / "port"
+    if not port_file.exists():
+        raise DatabaseUnavailable(
+            "The embedded database has never been started: run 'circle db up'."
+        )
+    port = int(port_file.read_text())
+    return f"postgresql://{EMBEDDED_SUPERUSER}@127.0.0.1:{port}/{database}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +66,11 @@ class Settings:
     #: default here, so that an app built in code (tests, scripts) runs no background job
     #: unless asked; the server's environment default (load_settings) is 300.
     sweep_interval_s: float = 0.0
+
+    def database(self) -> str:
+        """The database the app and every command use: ``database_url`` (DATABASE_URL) when
+        set, otherwise the embedded cluster's under ``data_dir``. The one place it is decided."""
+        return self.database_url or embedded_database_url(self.data_dir)
 
 
 def load_settings(env_file: str | None = None) -> Settings:

@@ -24,7 +24,6 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from api.cli import dbadmin
-from api.cli.localdb import resolve_database_url
 from api.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +52,7 @@ class Figures:
 
 
 def server_url() -> str:
-    return resolve_database_url(load_settings())
+    return load_settings().database()
 
 
 def scratch_database(name: str, *, fresh: bool) -> str:

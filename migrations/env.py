@@ -7,7 +7,6 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 import geo.models  # noqa: F401  (registers every table on Base.metadata)
-from api.cli.localdb import resolve_database_url
 from api.settings import load_settings
 from geo.db import Base, async_url
 
@@ -17,7 +16,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 
 def database_url() -> str:
-    url = config.get_main_option("sqlalchemy.url") or resolve_database_url(load_settings())
+    url = config.get_main_option("sqlalchemy.url") or load_settings().database()
     return async_url(url)  # the psycopg 3 driver serves sync engines too
 
 

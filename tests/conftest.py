@@ -17,7 +17,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from api.cli import dbadmin
-from api.cli.localdb import resolve_database_url
 from api.schema.context import Context
 from api.settings import Settings, load_settings
 from api.web.app import create_app
@@ -36,7 +35,7 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """The server the tests run on: DATABASE_URL, or the embedded cluster (must be up)."""
-    return resolve_database_url(load_settings())
+    return load_settings().database()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.cli.localdb import Cluster, LocalDbError, resolve_database_url
+from api.cli.localdb import Cluster, LocalDbError
 from api.settings import Settings
 
 ROOT = Path(__file__).parents[1]
@@ -34,7 +34,7 @@ def test_database_url_wins_and_data_dir_is_untouched(tmp_path: Path) -> None:
     assert url.stdout.strip() == "postgresql://x@127.0.0.1:9/db"
     assert not data_dir.exists()
     settings = Settings(database_url="postgresql://x@127.0.0.1:9/db", data_dir=data_dir)
-    assert resolve_database_url(settings) == settings.database_url
+    assert settings.database() == settings.database_url
 
 
 def test_url_before_first_start_is_one_clear_sentence(tmp_path: Path) -> None:

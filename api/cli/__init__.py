@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from api.cli.data import DataError
-from api.cli.localdb import Cluster, LocalDbError, missing_packages, resolve_database_url
-from api.settings import Settings, load_settings
+from api.cli.localdb import Cluster, missing_packages
+from api.settings import DatabaseUnavailable, Settings, load_settings
 
 
 class CliError(Exception):
@@ -38,7 +38,7 @@ def db_status(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def db_url(settings: Settings, args: argparse.Namespace) -> None:
-    print(resolve_database_url(settings))
+    print(settings.database())
 
 
 def db_packages(settings: Settings, args: argparse.Namespace) -> None:
@@ -49,7 +49,7 @@ def db_packages(settings: Settings, args: argparse.Namespace) -> None:
 def migrate(settings: Settings, args: argparse.Namespace) -> None:
     from api.cli import dbadmin
 
-    url = resolve_database_url(settings)
+    url = settings.database()
     before = dbadmin.current_revision(url)
     dbadmin.upgrade(url, args.revision)
     after = dbadmin.current_revision(url)
@@ -62,7 +62,7 @@ def migrate(settings: Settings, args: argparse.Namespace) -> None:
 def seed(settings: Settings, args: argparse.Namespace) -> None:
     from api.cli.seeding import run_seed
 
-    url = resolve_database_url(settings)
+    url = settings.database()
     cases = not args.no_cases
     for line in run_seed(
         url, only_if_empty=args.if_empty, public_url=settings.public_url, cases=cases
@@ -76,7 +76,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     from api.web.logs import configure_logging
 
     configure_logging(settings.log_level)
-    resolve_database_url(settings)  # fail early, in one sentence, when there is no database
+    settings.database()  # fail early, in one sentence, when there is no database
     print(f"serve: http://{args.host}:{args.port}/graphql (Ctrl-C stops)")
     uvicorn.run(
         "api.web.app:app_factory",
@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[Settings, argparse.Namespace], None] = args.handler
     try:
         handler(settings, args)
-    except (CliError, LocalDbError, DataError) as error:
+    except (CliError, DatabaseUnavailable, DataError) as error:
         print(f"circle: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

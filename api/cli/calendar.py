@@ -22,7 +22,6 @@ from typing import Any
 import orjson
 
 from api.cli.data import DataError
-from api.cli.localdb import resolve_database_url
 from api.cli.users import say
 from api.settings import Settings
 from geo.calendar import days, service
@@ -48,7 +47,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _handler(work: Any) -> Any:
     def handler(settings: Settings, args: argparse.Namespace) -> None:
-        asyncio.run(work(resolve_database_url(settings), args))
+        asyncio.run(work(settings.database(), args))
 
     return handler
 

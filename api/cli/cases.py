@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from api.cli.localdb import resolve_database_url
 from api.cli.users import say
 from api.settings import Settings
 from api.web.sweeping import Round, sweep_round
@@ -27,7 +26,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def sweep(settings: Settings, args: argparse.Namespace) -> None:
-    done = asyncio.run(_round(resolve_database_url(settings)))
+    done = asyncio.run(_round(settings.database()))
     if not done.led:
         say("sweep: another process is sweeping right now; nothing done here")
         return

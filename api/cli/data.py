@@ -9,7 +9,6 @@ from pathlib import Path
 
 import orjson
 
-from api.cli.localdb import resolve_database_url
 from api.settings import Settings
 from geo.db import make_engine, make_sessionmaker
 from geo.grids.export import stream_feature_collection
@@ -46,7 +45,7 @@ def import_grids_command(settings: Settings, args: argparse.Namespace) -> None:
         raise DataError(f"cannot read {args.file}: {error.strerror}") from None
     except orjson.JSONDecodeError as error:
         raise DataError(f"{args.file} is not valid JSON: {error}") from None
-    asyncio.run(_import_grids(resolve_database_url(settings), collection))
+    asyncio.run(_import_grids(settings.database(), collection))
 
 
 async def _import_grids(url: str, collection: object) -> None:
@@ -67,7 +66,7 @@ async def _import_grids(url: str, collection: object) -> None:
 
 
 def export_grids_command(settings: Settings, args: argparse.Namespace) -> None:
-    asyncio.run(_export_grids(resolve_database_url(settings), args))
+    asyncio.run(_export_grids(settings.database(), args))
 
 
 async def _export_grids(url: str, args: argparse.Namespace) -> None:

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.cli.data import DataError
-from api.cli.localdb import resolve_database_url
 from api.settings import Settings
 from geo.db import make_engine, make_sessionmaker
 from geo.merchants.checking import MERCHANTS, SERVICE_POINTS, ImportTarget
@@ -45,7 +44,7 @@ def import_places_command(settings: Settings, args: argparse.Namespace) -> None:
     if not path.is_file():
         raise DataError(f"cannot read {path}: no such file")
     target = MERCHANTS if args.noun == "merchants" else SERVICE_POINTS
-    url = resolve_database_url(settings)
+    url = settings.database()
     report = asyncio.run(_import(url, path, target, args))
     _problems(report.problems, args.report)
     print(

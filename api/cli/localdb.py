@@ -21,15 +21,20 @@ from pathlib import Path
 
 import psycopg
 
-from api.settings import Settings
+from api.settings import (
+    EMBEDDED_DATABASE,
+    EMBEDDED_SUPERUSER,
+    DatabaseUnavailable,
+    embedded_database_url,
+)
 
-DATABASE = "circle"
-SUPERUSER = "postgres"
+DATABASE = EMBEDDED_DATABASE
+SUPERUSER = EMBEDDED_SUPERUSER
 #: A unix socket path may be at most about 107 bytes; keep room for "/.s.PGSQL.65535".
 MAX_SOCKET_DIR = 90
 
 
-class LocalDbError(Exception):
+class LocalDbError(DatabaseUnavailable):
     """A failure of the embedded cluster, said in one sentence."""
 
 
@@ -148,9 +153,10 @@ class Cluster:
         return int(port_file.read_text()) if port_file.exists() else None
 
     def url(self, database: str = DATABASE) -> str:
-        if self.port is None:
-            raise LocalDbError("The embedded database has never been started: run 'circle db up'.")
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+        try:
+            return embedded_database_url(self.data_dir, database)
+        except DatabaseUnavailable as error:
+            raise LocalDbError(str(error)) from None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -316,10 +322,3 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def resolve_database_url(settings: Settings) -> str:
-    """DATABASE_URL when set; otherwise the embedded cluster's URL (never touching .data/ else)."""
-    if settings.database_url:
-        return settings.database_url
-    return Cluster(settings.data_dir).url()

@@ -16,7 +16,6 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cli.data import DataError
-from api.cli.localdb import resolve_database_url
 from api.settings import Settings
 from geo.accounts.models import Seat
 from geo.accounts.service import create_user, list_users
@@ -96,7 +95,7 @@ def _run(
             await engine.dispose()
 
     def handler(settings: Settings, args: argparse.Namespace) -> None:
-        asyncio.run(once(resolve_database_url(settings), args))
+        asyncio.run(once(settings.database(), args))
 
     return handler
 

@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api.cli.localdb import resolve_database_url
 from api.schema import schema
 from api.schema.context import Context
 from api.settings import Settings, load_settings
@@ -46,7 +45,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        url = resolve_database_url(settings)
+        url = settings.database()
         timeout = settings.statement_timeout_ms
         engine = make_engine(url, statement_timeout_ms=timeout, pool_size=settings.pool_size)
         read_pool = make_read_pool(url, size=settings.pool_size, statement_timeout_ms=timeout)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import strawberry
 from psycopg_pool import AsyncConnectionPool
@@ -18,12 +18,18 @@ from sqlalchemy.ext.asyncio import (
 from starlette.requests import Request
 
 from api.settings import Settings
-from api.web.ratelimit import RateLimiter, client_address
 from geo.accounts.actor import Actor
 from geo.db import Executor
 
 if TYPE_CHECKING:
     from api.schema.loaders import Loaders
+
+
+class Limiter(Protocol):
+    """A budget per key (api.web.ratelimit.RateLimiter): None when the call may go ahead,
+    else the seconds to wait."""
+
+    def take(self, key: str) -> float | None: ...
 
 
 @dataclass
@@ -39,13 +45,15 @@ class Context:
     #: Who is calling (from `Authorization: Bearer`, see api.web.auth); None: anonymous.
     actor: Actor | None = None
     #: Anonymous reports per client address (api.web.ratelimit); None: unlimited (tests).
-    report_limiter: RateLimiter | None = None
+    report_limiter: Limiter | None = None
+    #: The caller's address as the HTTP edge resolved it (trusted proxies applied).
+    address: str = "unknown"
     #: The executor passes on nodes PostgreSQL wrote as JSON (api.fast.json_nodes): true only
     #: under api.web.http's executor, which knows to.
     json_nodes: bool = False
 
     def client_address(self) -> str:
-        return client_address(self.request, self.settings.trusted_proxies)
+        return self.address
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -25,7 +25,7 @@ from api.web.exports import grids_geojson
 from api.web.http import GraphQLEndpoint
 from api.web.metrics import POOL, REGISTRY
 from api.web.pages import page_routes
-from api.web.ratelimit import RateLimiter
+from api.web.ratelimit import RateLimiter, client_address
 from api.web.sweeping import start_sweeper
 from geo.calendar.service import load_calendar, watch_calendar
 from geo.db import make_engine, make_read_pool, make_sessionmaker
@@ -79,6 +79,7 @@ def create_app(settings: Settings) -> Starlette:
             resources.read_pool,
             actor=actor,
             report_limiter=report_limiter,
+            address=client_address(request, settings.trusted_proxies),
             json_nodes=settings.json_nodes,
         )
 

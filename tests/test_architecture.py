@@ -39,3 +39,71 @@ def test_api_builds_no_spatial_sql() -> None:
         if SPATIAL_SQL.search(p.read_text()) or "func.st_" in p.read_text().lower()
     ]
     assert offenders == []
+
+
+# --- the rooms of api/ (ARCHITECTURE.md) -------------------------------------------------------
+
+
+def _api_imports(path: Path) -> set[str]:
+    """The api rooms a module imports from ("schema", "web", "fast", "cli", "settings")."""
+    rooms: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] == "api" and len(parts) > 1:
+                rooms.add(parts[1])
+            elif parts == ["api"]:
+                rooms |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            rooms |= {a.name.split(".")[1] for a in node.names if a.name.startswith("api.")}
+    return rooms
+
+
+def _room(path: Path) -> str:
+    relative = path.relative_to(ROOT / "api")
+    return relative.parts[0] if len(relative.parts) > 1 else relative.stem
+
+
+#: Which rooms each room may import (besides its own). The web app never imports the circle
+#: command (its cluster manager, seeding); the schema knows nothing of HTTP.
+MAY_IMPORT = {
+    "settings": set(),
+    "schema": {"settings", "fast"},  # fast: only the allowance below
+    "fast": {"schema", "settings"},
+    "web": {"schema", "fast", "settings"},
+    "cli": {"web", "schema", "settings"},  # `circle serve` serves the app
+    "__main__": {"cli"},
+    "__init__": set(),
+}
+#: The one place the schema reaches into the fast path today: nearby lists whose nodes
+#: PostgreSQL writes as JSON (api.fast.json_nodes). Issue 17's fast-path work removes it.
+SCHEMA_USES_FAST = {"api/schema/places/connections.py", "api/schema/places/queries.py"}
+
+
+def test_api_rooms_import_only_downwards() -> None:
+    offenders = {}
+    for path in (ROOT / "api").rglob("*.py"):
+        room, name = _room(path), str(path.relative_to(ROOT))
+        allowed = MAY_IMPORT[room] | {room}
+        if room == "schema" and name not in SCHEMA_USES_FAST:
+            allowed = allowed - {"fast"}
+        if extra := _api_imports(path) - allowed:
+            offenders[name] = sorted(extra)
+    assert offenders == {}
+
+
+def test_only_settings_reads_the_environment() -> None:
+    readers = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "api").rglob("*.py")
+        if re.search(r"os\.environ|os\.getenv|starlette\.config", p.read_text())
+    ]
+    assert readers == ["api/settings.py"]
+
+
+def test_the_rooms_are_the_documented_ones() -> None:
+    rooms = {p.name for p in (ROOT / "api").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert rooms == {"schema", "web", "fast", "cli"}
+    documented = (ROOT / "ARCHITECTURE.md").read_text()
+    for room in rooms:
+        assert f"api/{room}/" in documented, room

@@ -32,6 +32,7 @@ from bench.common import (
 from geo.coords import LonLat
 from geo.grids.queries import ROUTE_SQL, route_params
 from geo.grids.synth import DISTRICT_BOUNDS, synth_district
+from geo.points import point_text
 
 QUERY = """query GridAt($p: PointInput!) { gridAt(point: $p) { __typename
   ... on GridMatch { grid { code name level } distanceToBoundaryM } } }"""
@@ -61,7 +62,7 @@ async def main(seconds: float, clients: int) -> None:
     # For reference: the bare point-in-polygon part, without the edge distance and neighbours.
     bare = (
         "SELECT id FROM grids WHERE level = 'MICRO' AND ST_Covers(boundary, "
-        "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)) ORDER BY code LIMIT 1"
+        f"{point_text('%(lon)s', '%(lat)s')}) ORDER BY code LIMIT 1"
     )
     print("bare point-in-polygon database time:  ", summary(db_time_ms(plain(url), bare, params)))
     server = Server(url)

@@ -48,6 +48,7 @@ from enum import StrEnum
 from typing import Any
 
 from geo.errors import DomainError
+from geo.points import ewkt
 
 __all__ = [
     "CoordSystem",
@@ -119,8 +120,8 @@ class LonLat:
         _validate(self.lon, self.lat)
 
     def to_ewkt(self) -> str:
-        """PostGIS EWKT; repr keeps every significant digit so the round trip is exact."""
-        return f"SRID=4326;POINT({float(self.lon)!r} {float(self.lat)!r})"
+        """PostGIS EWKT (``geo.points.ewkt``), exact on the round trip."""
+        return ewkt(self.lon, self.lat)
 
 
 def out_of_china(lon: float, lat: float) -> bool:

@@ -114,7 +114,7 @@ async def _configure_read(connection: ReadConnection) -> None:
 
 @lru_cache(maxsize=512)
 def _psycopg(stmt: Executable) -> tuple[str, dict[str, Any]]:
-    """SQL text for psycopg and the values SQLAlchemy bound itself (literals such as 4326).
+    """SQL text for psycopg and the values SQLAlchemy bound itself (literals such as the SRID).
     Bounded: callers' statement caches are, and a statement they drop must not stay here."""
     compiled = stmt.compile(dialect=psycopg_dialect())
     return str(compiled), dict(compiled.params)

@@ -29,6 +29,7 @@ from geo.clock import utcnow
 from geo.coords import LonLat
 from geo.errors import DomainError
 from geo.grids.models import Grid
+from geo.points import point_sql
 
 TEXT_MAX: Final = 4000
 MEETING_MAX: Final = 200
@@ -210,7 +211,7 @@ async def convert_ledger_item(
 
 
 async def _check_covered(session: AsyncSession, grid_id: int, point: LonLat) -> None:
-    here = func.ST_GeomFromEWKT(point.to_ewkt())
+    here = point_sql(point)
     stmt = select(Grid.code, func.ST_Covers(Grid.boundary, here)).where(Grid.id == grid_id)
     code, covered = (await session.execute(stmt)).one()
     if not covered:

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from geoalchemy2 import Geography
-from sqlalchemy import cast, func, literal, select, text, true
+from sqlalchemy import cast, func, select, text, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,7 @@ from geo.cases.routing import Routing, route_case
 from geo.cases.workflow import CaseStatus
 from geo.clock import utcnow
 from geo.coords import LonLat
+from geo.points import point_sql
 
 DUPLICATE_RADIUS_M: Final = 50.0
 DUPLICATE_WINDOW: Final = timedelta(hours=72)
@@ -252,7 +253,7 @@ async def possible_duplicates(
 async def _open_nearby(
     session: AsyncSession, category: str, point: LonLat, now: datetime, *, exclude_id: int | None
 ) -> tuple[DuplicateCandidate, ...]:
-    here = func.ST_SetSRID(func.ST_MakePoint(literal(point.lon), literal(point.lat)), 4326)
+    here = point_sql(point)
     distance = func.ST_Distance(cast(Case.location, Geography), cast(here, Geography))
     # The planar box (a little over 50 m in degrees at this latitude) lets the GiST index
     # pick the few nearby cases before the geodesic test runs.

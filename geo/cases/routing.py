@@ -51,6 +51,7 @@ from geo.cases.categories import LocationSource
 from geo.coords import LonLat
 from geo.db import fetch_mappings
 from geo.grids.queries import LEVEL_DEPTH, GridRow, nearest_micro, route_params
+from geo.points import PARAM_POINT
 
 #: Other micro-grids closer than this to the point are listed in the routing details.
 NEAR_EDGE_M = 20.0
@@ -111,8 +112,8 @@ class Routing:
 # micro-grids within :near_m when the point is that near its own grid's edge.
 # No row: no grid below the district covers the point.
 _ROUTE_CIRCLE = text(
-    """
-    WITH RECURSIVE pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom),
+    f"""
+    WITH RECURSIVE pt AS (SELECT {PARAM_POINT} AS geom),
     here AS (
         (SELECT g.id FROM grids g, pt
          WHERE g.level = 'MICRO' AND ST_Covers(g.boundary, pt.geom)

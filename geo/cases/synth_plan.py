@@ -38,6 +38,7 @@ from geo.cases.synth_story import live_closed, live_merged, live_open, live_reje
 from geo.cases.workflow import CaseStatus
 from geo.cases.worktime import SHANGHAI
 from geo.grids.queries import GridRow
+from geo.points import EWKT_PREFIX, ewkt
 
 STAFF_CHANNELS = {Channel.COURTYARD_VOICE, Channel.DEPUTY_PROPOSAL, Channel.MEETING_LEDGER}
 
@@ -95,7 +96,7 @@ class Planner:
         case = Case(
             id=0, number="", category=category, accuracy_m=accuracy, channel=channel.value,
             description=self.rng.choice(DESCRIPTIONS[category]), location_source=source.value,
-            location=f"SRID=4326;POINT({place.lon!r} {place.lat!r})", address=None,
+            location=ewkt(place.lon, place.lat), address=None,
             photo_urls=[self.photo()] if channel is Channel.RESIDENT_APP else [],
             reporter_user_id=reporter.user_id if reporter else None,
             reporter_contact=self.phone() if reporter is None or channel is Channel.HOTLINE
@@ -278,5 +279,5 @@ def _place_of(sim: Sim) -> Place:
         reason = RoutingReason(sim.case.routing_reason)
         name = sim.events[0]["details"].get("worker", "")
         worker = (sim.case.assignee_worker_id, name, reason)
-    lon, lat = (float(v) for v in sim.case.location[len("SRID=4326;POINT(") : -1].split())
+    lon, lat = (float(v) for v in sim.case.location[len(EWKT_PREFIX) : -1].split())
     return Place(grid, lon, lat, facts, worker)

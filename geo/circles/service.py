@@ -22,7 +22,7 @@ from geo.coords import LonLat
 from geo.errors import DomainError
 from geo.grids.queries import Covered, get_grid, route_point
 from geo.merchants.errors import InvalidField
-from geo.merchants.nearest import point_sql
+from geo.points import point_sql
 from geo.text import contains_nul
 
 #: Crockford's base32 in lower case: no i, l, o or u, so a code read aloud or retyped from a

@@ -14,12 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, literal_column, select, text
+from sqlalchemy import ColumnElement, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
 from geo.db import Executor, fetch_mappings
 from geo.grids.models import Grid, GridWorker
+from geo.points import PARAM_POINT
 from geo.text import contains_nul
 
 #: Grid columns without the boundary: what lists and loaders fetch (geometry is loaded apart).
@@ -89,10 +90,6 @@ def _row(r: object) -> GridRow:
     )
 
 
-def _point(p: LonLat) -> ColumnElement[object]:
-    return func.ST_SetSRID(func.ST_MakePoint(literal(p.lon), literal(p.lat)), 4326)
-
-
 def _geog(expr: ColumnElement[object]) -> ColumnElement[object]:
     return func.geography(expr)
 
@@ -116,8 +113,8 @@ def _bbox_margin_deg(p: LonLat, radius_m: float) -> float:
 # micro-grid within :near_m (bounding box first, then the geodesic distance). The level is a
 # literal so that a prepared generic plan keeps the partial index on micro-grids.
 ROUTE_SQL = text(
-    """
-    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom),
+    f"""
+    WITH pt AS (SELECT {PARAM_POINT} AS geom),
     hit AS (
         SELECT g.id, g.code, g.name, g.level, g.parent_id, g.path, g.properties,
                ST_Distance(geography(ST_Boundary(g.boundary)), geography(pt.geom)) AS edge_m
@@ -179,8 +176,8 @@ async def route_point(session: Executor, p: LonLat, *, near_m: float = 20.0) -> 
 # orders by planar distance in degrees (`<->`), which is not geodesic order, so the first few
 # by that order are re-ranked by true distance.
 DEEPEST_COVERING_SQL = text(
-    """
-    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom)
+    f"""
+    WITH pt AS (SELECT {PARAM_POINT} AS geom)
     SELECT g.id, g.code, g.name, g.level, g.parent_id, g.path, g.properties,
            ST_Distance(geography(ST_Boundary(g.boundary)), geography(pt.geom)) AS edge_m
     FROM grids g, pt
@@ -190,8 +187,8 @@ DEEPEST_COVERING_SQL = text(
     """
 )
 MICRO_WITHIN_SQL = text(
-    """
-    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom)
+    f"""
+    WITH pt AS (SELECT {PARAM_POINT} AS geom)
     SELECT g.id, g.code, g.name, g.level, g.parent_id, g.path, g.properties,
            ST_Distance(geography(g.boundary), geography(pt.geom)) AS distance_m
     FROM grids g, pt
@@ -202,8 +199,8 @@ MICRO_WITHIN_SQL = text(
     """
 )
 NEAREST_MICRO_SQL = text(
-    """
-    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom),
+    f"""
+    WITH pt AS (SELECT {PARAM_POINT} AS geom),
     near AS (
         SELECT g.id FROM grids g, pt WHERE g.level = 'MICRO'
         ORDER BY g.boundary <-> pt.geom LIMIT 8

@@ -33,6 +33,8 @@ from numpy.typing import NDArray
 from shapely import MultiPolygon, Polygon, STRtree
 from shapely.geometry.base import BaseGeometry
 
+from geo.points import SRID
+
 __all__ = [
     "GAP_TOLERANCE_M2",
     "LEVELS",
@@ -606,4 +608,4 @@ def _utm(zone: int, north: bool) -> pyproj.Transformer:
     """lon/lat -> WGS 84 / UTM zone (EPSG:326zz north, 327zz south), always lon, lat order."""
     # Cached and shared: pyproj transformers are thread-safe since 3.1.
     epsg = (32600 if north else 32700) + zone
-    return pyproj.Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+    return pyproj.Transformer.from_crs(f"EPSG:{SRID}", f"EPSG:{epsg}", always_xy=True)

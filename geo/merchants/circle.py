@@ -33,6 +33,7 @@ from geo.merchants.nearest import candidates, count_within, counted, nearest_eac
 from geo.merchants.planar import BAND_M, CATEGORY_BANDED_XY, MERCATOR_XY, mercator_xy
 from geo.merchants.queries import MERCHANT_COLUMNS, MERCHANTS, MerchantRow, Nearby, merchant_row
 from geo.merchants.taxonomy import BASIC_CATEGORIES, CATEGORIES, Category, reach_radius_m
+from geo.points import PARAM_POINT, point_text
 from geo.service_points.kinds import ServicePointKind
 from geo.service_points.queries import ServicePointRow, service_point_row
 
@@ -170,7 +171,7 @@ _SERVICE_POINTS_NEAR = text(
                hours_text, outside_coverage, grid_id, version,
                updated_at,
                ST_Distance(location::geography,
-                           ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
+                           {PARAM_POINT}::geography) AS distance_m
         FROM service_points
         WHERE {MERCATOR_XY}
               <@ box(point(:cx - :reach, :cy - :reach), point(:cx + :reach, :cy + :reach))
@@ -192,6 +193,8 @@ _SERVICE_POINTS_NEAR = text(
 MAX_SAMPLES: Final = 2_500
 _A_M: Final = 6_378_137.0
 _E2: Final = 0.00669437999014
+#: A point of the lattice: whole multiples of the steps in degrees.
+_LATTICE_POINT: Final = point_text("i * :dlon", "j * :dlat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,11 +282,11 @@ _COVERAGE = text(
                ST_YMin(boundary) AS y0, ST_YMax(boundary) AS y1
         FROM grids WHERE id = :id
     ), lattice AS (
-        SELECT ST_SetSRID(ST_MakePoint(i * :dlon, j * :dlat), 4326) AS pt
+        SELECT {_LATTICE_POINT} AS pt
         FROM g,
              generate_series(ceil(g.x0 / :dlon)::int, floor(g.x1 / :dlon)::int) AS i,
              generate_series(ceil(g.y0 / :dlat)::int, floor(g.y1 / :dlat)::int) AS j
-        WHERE ST_Covers(g.boundary, ST_SetSRID(ST_MakePoint(i * :dlon, j * :dlat), 4326))
+        WHERE ST_Covers(g.boundary, {_LATTICE_POINT})
     ), sampled AS (
         SELECT pt FROM lattice
         UNION ALL

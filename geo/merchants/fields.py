@@ -25,8 +25,8 @@ from geo.merchants.hours import (
     to_json,
 )
 from geo.merchants.models import MerchantStatus
-from geo.merchants.nearest import point_sql
 from geo.merchants.phones import normalize_phone
+from geo.points import point_sql
 
 MAX_NAME_CHARS: Final = 200
 MAX_ADDRESS_CHARS: Final = 300

@@ -76,6 +76,7 @@ from geo.db import Executor, fetch_mappings
 from geo.merchants import planar
 from geo.merchants.errors import InvalidCursor, OutOfRange
 from geo.merchants.hours import MINUTES_PER_DAY, TIMEZONE
+from geo.points import point_expr
 
 _A_M: Final = 6_378_137.0  # WGS 84 semi-major axis
 _E2: Final = 0.00669437999014  # WGS 84 first eccentricity squared
@@ -148,11 +149,6 @@ def window(point: LonLat, radius_m: float) -> Window:
     )
 
 
-def point_sql(point: LonLat) -> ColumnElement[Any]:
-    """The point as a geometry(POINT, 4326) expression (bound parameters, lon first)."""
-    return func.ST_SetSRID(func.ST_MakePoint(literal(point.lon), literal(point.lat)), 4326)
-
-
 def geodesic_m(location: Any, point: ColumnElement[Any]) -> ColumnElement[float]:
     """Metres on the WGS 84 spheroid between a geometry column and a geometry point."""
     # On the geometries, not ST_Distance(geography, geography): the same GeographicLib
@@ -188,9 +184,7 @@ def minute_of_week(when: datetime) -> int:
 # size costs milliseconds of Python, running a cached one a fraction of that. Parameters
 # named here are filled by :func:`nearest` and :func:`nearest_each`.
 
-_POINT = func.ST_SetSRID(
-    func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326
-)
+_POINT = point_expr(bindparam("lon", type_=Float), bindparam("lat", type_=Float))
 
 
 def candidates(

@@ -13,6 +13,8 @@ from typing import Any, Final
 
 from psycopg import AsyncConnection, sql
 
+from geo.points import point_text
+
 
 @dataclass(frozen=True, slots=True)
 class StagingLayout:
@@ -53,9 +55,7 @@ async def create_staging(connection: AsyncConnection[Any], layout: StagingLayout
         sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind)) for name, kind in layout.staged
     )
     # PostgreSQL builds the point while COPY streams in, in parallel with our parsing.
-    point = sql.SQL(
-        "geom geometry GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED"
-    )
+    point = sql.SQL(f"geom geometry GENERATED ALWAYS AS ({point_text('lon', 'lat')}) STORED")
     for name, body in (
         (layout.rows, sql.SQL("{}, {}").format(columns, point)),
         (

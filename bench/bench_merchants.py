@@ -5,7 +5,7 @@
 
 Needs the embedded database up (`circle db up`) or DATABASE_URL. Works in a database
 `circle_bench_merchants` holding the synthetic district (grids) and ``--rows`` synthetic
-merchants imported from a CSV through ``geo.merchants.importer`` (``--reuse`` keeps an
+merchants imported from a CSV through ``geo.imports.importer`` (``--reuse`` keeps an
 existing one and skips the import).
 
 Figures printed:
@@ -32,7 +32,7 @@ Figures printed:
   loads run in alternating slices (``common.alternating``), so both sample the same minutes
   of a machine whose speed drifts;
 * ``serviceCircle`` (15 minutes' walk, what a scanned circle code shows): the latency and
-  client CPU of ``geo.merchants.circle.service_circle`` called one at a time on a read-pool
+  client CPU of ``geo.circles.reach.service_circle`` called one at a time on a read-pool
   connection, and the execution time of its count of open merchants per category, with
   the index it reads.
 """
@@ -69,14 +69,14 @@ from bench.common import (
     sql_load,
     summary,
 )
+from geo.circles.reach import service_circle
 from geo.coords import LonLat
 from geo.db import make_engine, make_read_pool, make_sessionmaker
+from geo.imports.importer import import_file
+from geo.imports.synth import write_merchants_csv
 from geo.json_objects import Lookup, Template, Value
-from geo.merchants.circle import service_circle
-from geo.merchants.importer import import_file
 from geo.merchants.models import Merchant
 from geo.merchants.queries import nearby_merchants, nearby_merchants_json
-from geo.merchants.synth import write_merchants_csv
 from geo.merchants.taxonomy import CATEGORIES
 
 DATABASE = "circle_bench_merchants"

@@ -19,9 +19,9 @@ from pathlib import Path
 from api.cli.data import DataError
 from api.settings import Settings
 from geo.db import make_engine, make_sessionmaker
-from geo.merchants.checking import MERCHANTS, SERVICE_POINTS, ImportTarget
-from geo.merchants.importer import ImportRejected, ImportReport, import_file
-from geo.merchants.rows import RowProblem
+from geo.imports.checking import MERCHANTS, SERVICE_POINTS, ImportTarget
+from geo.imports.importer import ImportRejected, ImportReport, import_file
+from geo.imports.rows import RowProblem
 
 SUFFIXES = (".csv", ".geojson", ".json")
 #: Problems printed at most; --report writes them all.

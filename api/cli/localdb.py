@@ -242,7 +242,7 @@ class Cluster:
                 "synchronous_commit = off\n"
                 # No replicas or archive here: bulk loads into a table created or truncated
                 # in the same transaction, and index builds, then skip WAL (PostgreSQL's
-                # "Populating a Database"); geo.merchants.staging.truncate_if_empty.
+                # "Populating a Database"); geo.imports.staging.truncate_if_empty.
                 "wal_level = minimal\n"
                 "max_wal_senders = 0\n"
                 "max_wal_size = 2GB\n"

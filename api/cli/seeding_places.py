@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from geo.circles.demo import seed_demo_codes
 from geo.circles.models import CircleCode
+from geo.imports.synth import seed_merchants, seed_service_points
 from geo.merchants.models import Merchant
-from geo.merchants.synth import seed_merchants, seed_service_points
 
 #: About the shops of a real urban district of this size (Erqi has ~60,000 registered).
 DEMO_MERCHANTS = 50_000

@@ -51,7 +51,7 @@ from api.schema.places.types import CATEGORY_TYPES, KIND_TYPES
 from geo.coords import CoordSystem, LonLat, from_wgs84
 from geo.json_objects import HOLE, Constant, Entry, Hole, Lookup, Template, Value, fits, holes
 from geo.merchants.models import MerchantStatus
-from geo.merchants.queries import Written as WrittenRow
+from geo.places.queries import Written as WrittenRow
 
 Fields = dict[str, list[FieldNode]]
 #: How a field of the node is written: from its field nodes, the entry (or None: cannot).

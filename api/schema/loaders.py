@@ -10,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from api.schema.cases.loaders import CaseLoaders
+from geo.circles.coverage import GridCoverage, SampleBudget, coverage_of_grids
 from geo.errors import DomainError
 from geo.grids import queries as grids
 from geo.grids.models import GridWorker
 from geo.grids.queries import GridRow
-from geo.merchants import by_grid
-from geo.merchants.by_grid import GridListing
-from geo.merchants.circle import GridCoverage
-from geo.merchants.queries import MerchantRow, Page
-from geo.service_points.queries import ServicePointRow
+from geo.merchants.queries import MerchantRow, merchants_of_grids
+from geo.places.by_grid import GridListing
+from geo.places.queries import Page
+from geo.service_points.queries import ServicePointRow, service_points_of_grids
 
 if TYPE_CHECKING:
     from api.schema.context import Context
@@ -49,13 +49,13 @@ class Loaders:
         self.geojson: DataLoader[int, str] = batch(grids.boundaries_geojson, "null")
         #: Case relations (grid with ancestors, events, assignees): api.schema.cases.loaders.
         self.cases = CaseLoaders(context, self.grid)
-        # Merchants and service points of grid subtrees, and grid coverage (geo.merchants.by_grid).
+        # Merchants and service points of grid subtrees (geo.places.by_grid), grid coverage.
         self.grid_merchants: DataLoader[GridListing, Page[MerchantRow]] = batch(
-            by_grid.merchants_of_grids, NO_ROWS
+            merchants_of_grids, NO_ROWS
         )
         self.grid_service_points: DataLoader[GridListing, Page[ServicePointRow]] = batch(
-            by_grid.service_points_of_grids, NO_ROWS
+            service_points_of_grids, NO_ROWS
         )
         self.coverage: DataLoader[tuple[int, float], GridCoverage | DomainError | None] = batch(
-            partial(by_grid.coverage_of_grids, budget=by_grid.SampleBudget()), None
+            partial(coverage_of_grids, budget=SampleBudget()), None
         )

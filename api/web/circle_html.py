@@ -10,9 +10,9 @@ from __future__ import annotations
 from html import escape
 
 from geo.circles.queries import CircleCodeRow
-from geo.merchants.circle import CategoryReach, KindReach, ServiceCircle
-from geo.merchants.phones import tel_uri
+from geo.circles.reach import CategoryReach, KindReach, ServiceCircle
 from geo.merchants.taxonomy import CategoryGroup
+from geo.places.phones import tel_uri
 
 STYLE = """
 *{box-sizing:border-box}

@@ -10,10 +10,10 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, String, bindparam, func, select
 
 from geo.circles.models import CircleCode
+from geo.circles.reach import ServiceCircle, service_circle
 from geo.coords import LonLat
 from geo.db import Executor, fetch_mappings
 from geo.errors import DomainError
-from geo.merchants.circle import ServiceCircle, service_circle
 
 #: What a code may look like; anything else cannot be stored, so it is not looked up.
 CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{4,32}", re.ASCII)

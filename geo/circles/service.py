@@ -21,7 +21,7 @@ from geo.circles.queries import (
 from geo.coords import LonLat
 from geo.errors import DomainError
 from geo.grids.queries import Covered, get_grid, route_point
-from geo.merchants.errors import InvalidField
+from geo.places.errors import InvalidField
 from geo.points import point_sql
 from geo.text import contains_nul
 

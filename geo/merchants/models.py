@@ -3,12 +3,12 @@
 Index choices (measured on 1,000,000 points on this 2-core machine)
 -------------------------------------------------------------------
 * ``location`` is ``geometry(POINT, 4326)``, not geography. The nearest-first indexes hold
-  it in World Mercator as PostgreSQL ``point`` keys of SP-GiST quadtrees (``planar.py``):
+  it in World Mercator as PostgreSQL ``point`` keys of SP-GiST quadtrees (``geo.places.planar``):
   Mercator's planar distance is the geodesic one times a factor alike in every direction,
   so the index order is almost the geodesic order (a search of 21 rows needs 22-23
   candidates, against 27 and up to 120 on plain degrees), and the quadtree's exact leaves
   make a KNN scan of 25 rows about 0.2 ms, half what GiST on geometry takes. Queries
-  re-rank the candidates by true geodesic distance (``nearest.py`` explains why that stays
+  re-rank the candidates by true geodesic distance (``geo.places.nearest`` explains why that stays
   exact).
 * ``category_key`` is a small integer derived by PostgreSQL from ``category`` (position in
   :data:`CATEGORY_KEYS`). The category index puts each category in a band of its own
@@ -21,7 +21,8 @@ Index choices (measured on 1,000,000 points on this 2-core machine)
   index (checked on PostgreSQL 15, C.UTF-8). ``name_grams @> bigrams(q)`` narrows by index;
   ``strpos`` then confirms the substring.
 * ``open_minutes`` is the week's opening time as minutes since Monday 00:00 Asia/Shanghai
-  (``hours.minutes_of_week_ranges``), so "open at" is one ``@>`` per row, no JSON decoding.
+  (``geo.places.hours.minutes_of_week_ranges``), so "open at" is one ``@>`` per row, no
+  JSON decoding.
 
 * ``hours_text`` is the hours' canonical text form (``Mo-Fr 07:00-22:00``), what the API
   shows: lists read it instead of the JSONB, whose conversion to text took 8 µs a row,
@@ -29,9 +30,9 @@ Index choices (measured on 1,000,000 points on this 2-core machine)
 
 ``name_grams``, ``hours_text`` and ``open_minutes`` are derived from ``name`` and
 ``opening_hours`` by the
-code that writes merchants (``service.py``, ``importer.py``), which is cheaper than a
+code that writes merchants (``service.py``, ``geo.imports.importer``), which is cheaper than a
 generated column: a SQL function computing the grams costs 31 µs per row in PostgreSQL,
-more than the rest of a bulk insert, while Python does it alongside (``importer.py``).
+more than the rest of a bulk insert, while Python does it alongside (``geo.imports.rows``).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from sqlalchemy.dialects.postgresql import INT4MULTIRANGE, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
-from geo.merchants.planar import CATEGORY_BANDED_XY, MERCATOR_XY, PlanarPoint
+from geo.places.planar import CATEGORY_BANDED_XY, MERCATOR_XY, PlanarPoint
 from geo.points import SRID
 
 #: Category codes in the order that numbers them (1-based) in ``merchants.category_key``.
@@ -114,7 +115,7 @@ class Merchant(Base):
     __table_args__ = (
         CheckConstraint("status IN ('OPEN', 'TEMPORARILY_CLOSED', 'CLOSED')", name="status"),
         CheckConstraint("version >= 1", name="version"),
-        # Nearest first, all categories and by category (planar.py says how and why).
+        # Nearest first, all categories and by category (geo.places.planar says how and why).
         Index("ix_merchants_xy", text(MERCATOR_XY), postgresql_using="spgist"),
         Index(
             "ix_merchants_category_xy", text(f"({CATEGORY_BANDED_XY})"), postgresql_using="spgist"
@@ -143,7 +144,7 @@ class Merchant(Base):
     category_key: Mapped[int] = mapped_column(
         SmallInteger, Computed(_KEY_EXPRESSION, persisted=True)
     )
-    #: Canonical form from ``phones.normalize_phone``.
+    #: Canonical form from ``geo.places.phones.normalize_phone``.
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(300), server_default="")
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
@@ -153,10 +154,10 @@ class Merchant(Base):
     mercator: Mapped[Any] = mapped_column(
         PlanarPoint(), Computed(MERCATOR_XY, persisted=True), deferred=True
     )
-    #: ``hours.to_json`` form; NULL when the hours are unknown. Never filtered on, so it
+    #: ``geo.places.hours.to_json`` form; NULL when the hours are unknown. Never filtered on, so it
     #: has no statistics (0010): ANALYZE spent half its time sorting its sample.
     opening_hours: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
-    #: ``hours.format_hours`` of the same hours (what lists show), NULL when unknown.
+    #: ``geo.places.hours.format_hours`` of the same hours (what lists show), NULL when unknown.
     hours_text: Mapped[str | None] = mapped_column(Text)
     #: Minutes since Monday 00:00 Asia/Shanghai when open; NULL when the hours are unknown.
     open_minutes: Mapped[Any] = mapped_column(INT4MULTIRANGE, nullable=True)

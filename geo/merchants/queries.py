@@ -6,26 +6,21 @@ by-id lookups return them, so an old link still shows what the place was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
-    Float,
     Integer,
     Select,
     SmallInteger,
-    Text,
     bindparam,
-    cast,
     func,
     literal,
-    literal_column,
     true,
 )
 from sqlalchemy import select as sa_select
@@ -34,28 +29,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from geo.coords import LonLat
 from geo.db import Executor
 from geo.grids.models import Grid
-from geo.json_objects import Keyed, Template, Value, json_text
-from geo.merchants.errors import InvalidField, OutOfRange
-from geo.merchants.hours import OpeningHours, is_open_at, parse_hours
+from geo.json_objects import Keyed, Template, Value
 from geo.merchants.models import CATEGORY_KEYS, KEY_OF_CATEGORY, Merchant, MerchantStatus
-from geo.merchants.nearest import (
-    MAX_PAGE,
-    candidates,
-    check_search,
-    minute_of_week,
-    nearest,
+from geo.merchants.taxonomy import get_category
+from geo.places.by_grid import GridListing, pages_of_grids
+from geo.places.errors import OutOfRange
+from geo.places.hours import OpeningHours, is_open_at, parse_hours
+from geo.places.nearest import MAX_PAGE, candidates, check_search, minute_of_week
+from geo.places.queries import (
+    Nearby,
+    Page,
+    Written,
+    any_of,
+    name_conditions,
+    nearby_page,
+    open_condition,
+    text_params,
+    written_row,
+    written_rows,
 )
-from geo.merchants.taxonomy import (
-    DETOUR_FACTOR,
-    WALKING_SPEED_M_PER_MIN,
-    get_category,
-    walking_minutes,
-)
-from geo.merchants.text import MAX_QUERY_CHARS, normalize_text, query_grams
 
 T = TypeVar("T")
 
-#: Up to this many categories, each gets its own index-driven stream (see nearest.py);
+#: Up to this many categories, each gets its own index-driven stream (``geo.places.nearest``);
 #: more than that are common enough together for one stream with a filter.
 MAX_CATEGORY_STREAMS = 4
 
@@ -74,7 +70,7 @@ class MerchantRow(NamedTuple):
     address: str
     longitude: float
     latitude: float
-    #: ``hours.format_hours`` form (``Mo-Fr 07:00-22:00``), or None when unknown;
+    #: ``geo.places.hours.format_hours`` form (``Mo-Fr 07:00-22:00``), or None when unknown;
     #: :meth:`opening_hours` parses it when asked (lists show it as it is).
     hours_text: str | None
     status: str
@@ -95,25 +91,6 @@ class MerchantRow(NamedTuple):
         """True if trading (status OPEN) and inside its opening hours at ``when`` (aware)."""
         hours = self.opening_hours()
         return self.status == MerchantStatus.OPEN and hours is not None and is_open_at(hours, when)
-
-
-@dataclass(frozen=True, slots=True)
-class Nearby(Generic[T]):
-    """A row with its geodesic distance from the search point."""
-
-    item: T
-    distance_m: float
-
-    @property
-    def walking_minutes(self) -> float:
-        """Minutes on foot: distance × detour factor / walking speed (``taxonomy``)."""
-        return walking_minutes(self.distance_m)
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: tuple[T, ...]
-    has_next_page: bool
 
 
 #: Core table: statements built from it skip the ORM's per-execution compile step.
@@ -143,34 +120,6 @@ _FIELDS = tuple(c.key for c in MERCHANT_COLUMNS)
 _WRITTEN_COLUMNS = (*MERCHANT_COLUMNS, _M.category_key.label("category_key"))
 
 
-def written_rows(
-    found: Any,
-    template: Template,
-    values: Mapping[Value, ColumnElement[Any]],
-    keyed: Mapping[Value, Keyed] | None = None,
-) -> Select[Any]:
-    """Each row of the ``found`` candidates (a subquery of ``nearest.candidates``) as its
-    id, location, distance, stream and the JSON text ``template`` asks for: written after
-    the LIMIT, so only for the rows fetched. ``values`` and ``keyed`` give what the place's
-    table has of its own; what every place has is added here."""
-    c = found.c
-    walking = c.distance_m * literal(DETOUR_FACTOR, Float) / literal(WALKING_SPEED_M_PER_MIN, Float)
-    common = {
-        Value.ID_TEXT: cast(c.id, Text),
-        Value.NAME: c.name,
-        Value.PHONE: c.phone,
-        Value.ADDRESS: c.address,
-        Value.LONGITUDE: c.longitude,
-        Value.LATITUDE: c.latitude,
-        Value.OUTSIDE_COVERAGE: c.outside_coverage,
-        Value.VERSION: c.version,
-        Value.DISTANCE: c.distance_m,
-        Value.WALKING_MINUTES: walking,  # as Python computes it: (d × 1.3) / 80, in doubles
-    }
-    written = json_text(template, {**common, **values}, keyed).label("json")
-    return sa_select(c.id, c.longitude, c.latitude, c.distance_m, c.stream, written)
-
-
 def _written(found: Any, template: Template) -> Select[Any]:
     c = found.c
     own = {Value.CATEGORY: c.category, Value.STATUS: c.status, Value.VERIFIED: c.verified}
@@ -186,53 +135,9 @@ def merchant_row(mapping: Any) -> MerchantRow:
     return MerchantRow._make(_VALUES(mapping))
 
 
-def any_of(column: Any, values: Sequence[Any], item_type: Any = Integer) -> ColumnElement[bool]:
-    """``column = ANY(:array)``: one statement text whatever the number of values."""
-    return column == func.any(literal(list(values), ARRAY(item_type)))
-
-
 def category_keys(categories: Sequence[str]) -> list[int]:
     """Keys of the codes, in order, without repeats; raises UnknownCategory."""
     return list(dict.fromkeys(KEY_OF_CATEGORY[get_category(code).code] for code in categories))
-
-
-def text_params(text: str | None) -> dict[str, Any]:
-    """``{"text": normalised}`` plus ``"grams"`` when it has bigrams; ``{}`` when blank.
-
-    Raises InvalidField for a text longer than MAX_QUERY_CHARS.
-    """
-    norm = normalize_text(text or "")
-    if len(norm) > MAX_QUERY_CHARS:
-        raise InvalidField("text", f"search text is at most {MAX_QUERY_CHARS} characters")
-    if not norm:
-        return {}
-    grams = query_grams(norm)
-    return {"text": norm, "grams": grams} if grams else {"text": norm}
-
-
-def name_conditions(name_column: Any, grams_column: Any = None) -> list[ColumnElement[bool]]:
-    """ "The name contains :text" (see text.py); with ``grams_column``, its bigrams hold
-    every bigram in :grams first, which the GIN index answers."""
-    normalized = func.lower(func.normalize(name_column, literal_column("NFKC")))
-    found = [func.strpos(normalized, bindparam("text", type_=Text)) > 0]
-    if grams_column is not None:
-        found.insert(0, grams_column.op("@>")(bindparam("grams", type_=ARRAY(Text))))
-    return found
-
-
-def open_condition(minutes_column: Any) -> ColumnElement[bool]:
-    """Open at minute-of-week :minute per the stored week ranges (unknown hours never match)."""
-    return minutes_column.op("@>")(bindparam("minute", type_=Integer))
-
-
-class Written(NamedTuple):
-    """A merchant as the JSON object its template asked for (``geo.json_objects``), with its
-    location (WGS-84 degrees) for the holes the caller fills."""
-
-    id: int
-    json: str
-    longitude: float
-    latitude: float
 
 
 @lru_cache(maxsize=128)
@@ -308,30 +213,6 @@ async def nearby_merchants_json(
     return await _nearby(
         session, point, template, written_row, radius_m, categories, text, open_at, limit, after
     )
-
-
-async def nearby_page(
-    session: Executor,
-    statement: Select[Any],
-    params: dict[str, Any],
-    make: Callable[[Any], T],
-    *,
-    point: LonLat,
-    radius_m: float,
-    limit: int,
-    after: tuple[float, int] | None,
-) -> Page[Nearby[T]]:
-    """Runs a nearby statement (``nearest.nearest``) for ``limit`` rows and one more, which
-    tells whether a next page exists; each row made by ``make``."""
-    found = await nearest(
-        session, statement, params, point=point, radius_m=radius_m, limit=limit + 1, after=after
-    )
-    items = tuple(Nearby(make(row), distance) for row, distance in found[:limit])
-    return Page(items, has_next_page=len(found) > limit)
-
-
-def written_row(row: Any) -> Written:
-    return Written(row["id"], row["json"], row["longitude"], row["latitude"])
 
 
 async def _nearby(
@@ -478,4 +359,24 @@ def _first_of_grid(grid_id: Any, limit: int, where: Sequence[ColumnElement[bool]
         .order_by(_M.id)
         .limit(limit)
         .lateral()
+    )
+
+
+async def merchants_of_grids(
+    session: AsyncSession, listings: Sequence[GridListing]
+) -> dict[GridListing, Page[MerchantRow]]:
+    """Open and temporarily closed merchants of each grid's subtree, by id.
+
+    Raises UnknownCategory for a bad code in ``only`` (callers validate first).
+    """
+
+    def condition(only: tuple[str, ...]) -> list[ColumnElement[bool]]:
+        where = [MERCHANTS.c.status != MerchantStatus.CLOSED.value]
+        if only:
+            keys = literal(category_keys(only), ARRAY(SmallInteger))
+            where.append(MERCHANTS.c.category_key == func.any(keys))
+        return where
+
+    return await pages_of_grids(
+        session, listings, MERCHANTS, MERCHANT_COLUMNS, condition, merchant_row
     )

@@ -13,21 +13,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
-from geo.merchants.fields import (
+from geo.merchants.fields import clean_status
+from geo.merchants.models import Merchant, MerchantStatus
+from geo.merchants.queries import MERCHANT_COLUMNS, MerchantRow, merchant_row
+from geo.merchants.taxonomy import get_category
+from geo.places.fields import (
     clean_address,
     clean_hours,
     clean_name,
     clean_phone,
-    clean_status,
     hours_columns,
     placement,
 )
-from geo.merchants.hours import OpeningHours
-from geo.merchants.models import Merchant, MerchantStatus
-from geo.merchants.queries import MERCHANT_COLUMNS, MerchantRow, merchant_row
-from geo.merchants.taxonomy import get_category
-from geo.merchants.text import name_grams
-from geo.merchants.writes import UNSET, Unset, current_location, insert_row, versioned_update
+from geo.places.hours import OpeningHours
+from geo.places.text import name_grams
+from geo.places.writes import UNSET, Unset, current_location, insert_row, versioned_update
 
 KIND = "merchant"
 

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import INT4MULTIRANGE, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
-from geo.merchants.planar import MERCATOR_XY
+from geo.places.planar import MERCATOR_XY
 from geo.points import SRID
 from geo.service_points.kinds import ServicePointKind
 
@@ -50,9 +50,10 @@ class ServicePoint(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(300), server_default="")
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
-    #: ``hours.to_json`` form; NULL when unknown. No statistics (migration 0010): never filtered on.
+    #: ``geo.places.hours.to_json`` form; NULL when unknown. No statistics (migration 0010):
+    #: never filtered on.
     opening_hours: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
-    #: ``hours.format_hours`` of the same hours, NULL when unknown (as on merchants).
+    #: ``geo.places.hours.format_hours`` of the same hours, NULL when unknown (as on merchants).
     hours_text: Mapped[str | None] = mapped_column(Text)
     open_minutes: Mapped[Any] = mapped_column(INT4MULTIRANGE, nullable=True)
     outside_coverage: Mapped[bool] = mapped_column(Boolean, server_default="false")

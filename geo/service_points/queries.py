@@ -1,6 +1,6 @@
 """Reading service points: nearest first, by grid subtree, and in batches for DataLoaders.
 
-Nearest-first search is the merchants' one (``geo.merchants.nearest``: KNN on the location
+Nearest-first search is the merchants' one (``geo.places.nearest``: KNN on the location
 index, re-ranked by geodesic distance); with about a thousand rows, kind and name are
 plain filters on that scan.
 """
@@ -30,10 +30,11 @@ from geo.coords import LonLat
 from geo.db import Executor
 from geo.grids.models import Grid
 from geo.json_objects import Template, Value
-from geo.merchants.errors import OutOfRange
-from geo.merchants.hours import OpeningHours, is_open_at, parse_hours
-from geo.merchants.nearest import MAX_PAGE, candidates, check_search, minute_of_week
-from geo.merchants.queries import (
+from geo.places.by_grid import GridListing, pages_of_grids
+from geo.places.errors import OutOfRange
+from geo.places.hours import OpeningHours, is_open_at, parse_hours
+from geo.places.nearest import MAX_PAGE, candidates, check_search, minute_of_week
+from geo.places.queries import (
     Nearby,
     Page,
     Written,
@@ -243,3 +244,19 @@ async def service_points_in_grid_subtree(
         stmt = stmt.where(_S.id > after_id)
     rows = (await session.execute(stmt.order_by(_S.id).limit(limit + 1))).mappings().all()
     return Page(tuple(service_point_row(r) for r in rows[:limit]), has_next_page=len(rows) > limit)
+
+
+async def service_points_of_grids(
+    session: AsyncSession, listings: Sequence[GridListing]
+) -> dict[GridListing, Page[ServicePointRow]]:
+    """Service points of each grid's subtree, by id (UnknownServicePointKind on a bad kind)."""
+
+    def condition(only: tuple[str, ...]) -> list[ColumnElement[bool]]:
+        if not only:
+            return []
+        kinds = literal(kind_codes(only), ARRAY(String))
+        return [SERVICE_POINTS.c.kind == func.any(kinds)]
+
+    return await pages_of_grids(
+        session, listings, SERVICE_POINTS, SERVICE_POINT_COLUMNS, condition, service_point_row
+    )

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
-from geo.merchants.fields import (
+from geo.places.fields import (
     clean_address,
     clean_hours,
     clean_name,
@@ -20,8 +20,8 @@ from geo.merchants.fields import (
     hours_columns,
     placement,
 )
-from geo.merchants.hours import OpeningHours
-from geo.merchants.writes import UNSET, Unset, current_location, insert_row, versioned_update
+from geo.places.hours import OpeningHours
+from geo.places.writes import UNSET, Unset, current_location, insert_row, versioned_update
 from geo.service_points.kinds import get_kind
 from geo.service_points.models import ServicePoint
 from geo.service_points.queries import (

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from geo.merchants.hours import format_hours, from_json
+from geo.places.hours import format_hours, from_json
 
 revision: str = "0009"
 down_revision: str | None = "0008"

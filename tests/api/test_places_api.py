@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from pyproj import Geod
 
-from geo.merchants.taxonomy import reach_radius_m
+from geo.places.walking import reach_radius_m
 
 pytestmark = pytest.mark.anyio
 

@@ -19,10 +19,11 @@ from api.schema.places.types import (
     ServicePointKindInfo,
     load_grid,
 )
+from geo.circles.coverage import GridCoverage
 from geo.circles.queries import CircleCodeRow
+from geo.circles.reach import ServiceCircle
 from geo.coords import CoordSystem
-from geo.merchants.circle import GridCoverage, ServiceCircle
-from geo.merchants.taxonomy import DETOUR_FACTOR, WALKING_SPEED_M_PER_MIN
+from geo.places.walking import DETOUR_FACTOR, WALKING_SPEED_M_PER_MIN
 
 if TYPE_CHECKING:
     from api.schema.grids.types import Grid

@@ -11,8 +11,8 @@ from api.schema.places.connections import MerchantConnection, ServicePointConnec
 from api.schema.places.errors import typed_error
 from geo.coords import CoordSystem
 from geo.errors import DomainError
-from geo.merchants.by_grid import GridListing
 from geo.merchants.queries import category_keys
+from geo.places.by_grid import GridListing
 from geo.service_points.queries import kind_codes
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from api.schema.common import InvalidArgument
-from geo.merchants.cursor import decode_distance_cursor, decode_id_cursor
-from geo.merchants.errors import OutOfRange
-from geo.merchants.hours import TIMEZONE
-from geo.merchants.nearest import MAX_PAGE
+from geo.places.cursor import decode_distance_cursor, decode_id_cursor
+from geo.places.errors import OutOfRange
+from geo.places.hours import TIMEZONE
+from geo.places.nearest import MAX_PAGE
 from geo.text import contains_nul
 
 

@@ -16,9 +16,10 @@ from api.schema.places.errors import (
 )
 from api.schema.places.types import Merchant, ServicePoint
 from geo.coords import CoordSystem
-from geo.merchants.cursor import encode_distance_cursor, encode_id_cursor
-from geo.merchants.queries import MerchantRow, Nearby, Page, Written
-from geo.merchants.taxonomy import walking_minutes
+from geo.merchants.queries import MerchantRow
+from geo.places.cursor import encode_distance_cursor, encode_id_cursor
+from geo.places.queries import Nearby, Page, Written
+from geo.places.walking import walking_minutes
 from geo.service_points.queries import ServicePointRow
 
 

@@ -11,15 +11,15 @@ import strawberry
 from api.schema.common import InvalidArgument, InvalidArgumentError, InvalidCoordinateError
 from api.schema.errors import AuthenticationRequiredError, Error, NotPermittedError
 from api.schema.permissions import AuthenticationRequired, NotPermitted
+from geo.circles.coverage import CoverageBudgetSpent
 from geo.circles.queries import CircleCodeNotFound
 from geo.circles.service import CodeTaken, UnknownGrid
 from geo.coords import InvalidCoordinate
 from geo.errors import DomainError
-from geo.merchants.by_grid import CoverageBudgetSpent
-from geo.merchants.errors import InvalidCursor, InvalidField, NotFound, OutOfRange, VersionConflict
-from geo.merchants.hours import InvalidOpeningHours
-from geo.merchants.phones import InvalidPhone
 from geo.merchants.taxonomy import UnknownCategory
+from geo.places.errors import InvalidCursor, InvalidField, NotFound, OutOfRange, VersionConflict
+from geo.places.hours import InvalidOpeningHours
+from geo.places.phones import InvalidPhone
 from geo.service_points.kinds import UnknownServicePointKind
 
 

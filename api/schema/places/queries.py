@@ -39,11 +39,12 @@ from api.schema.places.types import (
     ServicePoint,
     ServicePointKindInfo,
 )
+from geo.circles import reach as circle
 from geo.circles.service import UnknownGrid
 from geo.coords import CoordSystem
 from geo.errors import DomainError
 from geo.grids.queries import get_grid
-from geo.merchants import circle, queries
+from geo.merchants import queries
 from geo.service_points import queries as points
 
 WGS84 = CoordSystem.WGS84

@@ -11,9 +11,10 @@ from api.schema.common import Point
 from api.schema.context import Info
 from geo.coords import CoordSystem, LonLat
 from geo.merchants.models import MerchantStatus
-from geo.merchants.phones import tel_uri
 from geo.merchants.queries import MerchantRow
-from geo.merchants.taxonomy import CATEGORIES, Category, CategoryGroup, reach_radius_m
+from geo.merchants.taxonomy import CATEGORIES, Category, CategoryGroup
+from geo.places.phones import tel_uri
+from geo.places.walking import reach_radius_m
 from geo.service_points.kinds import ServicePointKind
 from geo.service_points.queries import ServicePointRow
 

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, RowMapping, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
-from geo.merchants.errors import NotFound, VersionConflict
+from geo.places.errors import NotFound, VersionConflict
 
 
 class Unset(Enum):

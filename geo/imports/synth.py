@@ -33,10 +33,10 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.grids.synth import DISTRICT_BOUNDS
-from geo.merchants.checking import MERCHANTS, SERVICE_POINTS
-from geo.merchants.importer import import_records
-from geo.merchants.rows import Record
-from geo.merchants.synth_data import (
+from geo.imports.checking import MERCHANTS, SERVICE_POINTS
+from geo.imports.importer import import_records
+from geo.imports.rows import Record
+from geo.imports.synth_data import (
     BRANCH_SHARE,
     CATEGORY_MIX,
     HOURS,

@@ -10,7 +10,7 @@ import base64
 import binascii
 import math
 
-from geo.merchants.errors import InvalidCursor
+from geo.places.errors import InvalidCursor
 
 
 def encode_distance_cursor(distance_m: float, row_id: int) -> str:

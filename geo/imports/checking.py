@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from geo.merchants.rows import (
+from geo.imports.rows import (
     MERCHANT_REQUIRED,
     SERVICE_POINT_REQUIRED,
     BadRecord,
@@ -35,7 +35,7 @@ from geo.merchants.rows import (
     read_geojson,
     service_point_values,
 )
-from geo.merchants.staging import StagingLayout, copy_line, copy_text, merchant_line
+from geo.imports.staging import StagingLayout, copy_line, copy_text, merchant_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +150,7 @@ class Checked:
 class CheckedInProcess(Checked):
     """Chunks of a file checked by a child process (started here, ended by :meth:`close`).
 
-    The child is ``python -m geo.merchants.checking`` (not multiprocessing, which would run
+    The child is ``python -m geo.imports.checking`` (not multiprocessing, which would run
     the caller's main script again in the child). It pickles each chunk to its stdout.
     Errors reading the file (not UTF-8, not CSV or GeoJSON) are raised by :meth:`next` as
     the child raised them.
@@ -207,8 +207,8 @@ def _check_file(path: Path, target: ImportTarget, size: int, out: BinaryIO) -> N
 
 
 if __name__ == "__main__":
-    # Through the imported module, so the pickles name geo.merchants.checking's classes.
-    from geo.merchants import checking
+    # Through the imported module, so the pickles name geo.imports.checking's classes.
+    from geo.imports import checking
 
     path_arg, target_arg, size_arg = sys.argv[1:]
     checking._check_file(

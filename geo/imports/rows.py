@@ -7,7 +7,7 @@ row 1, the first merchant row 2); GeoJSON features from 1 in file order.
 Columns (CSV header names, GeoJSON property names): ``name``, ``category`` (service points:
 ``kind``), ``phone``, ``address``, ``longitude``, ``latitude`` (GeoJSON: the Point's
 coordinates), ``system`` (WGS84, GCJ02 or BD09, default WGS84; converted to WGS-84 here),
-``hours`` (``hours.parse_hours`` text), and for merchants ``status`` (default OPEN) and
+``hours`` (``geo.places.hours.parse_hours`` text), and for merchants ``status`` (default OPEN) and
 ``verified`` (default false). Other columns are ignored.
 """
 
@@ -22,17 +22,11 @@ from typing import IO, Any, Final
 
 from geo.coords import CoordSystem, InvalidCoordinate, LonLat, to_wgs84
 from geo.errors import DomainError
-from geo.merchants.fields import (
-    clean_address,
-    clean_hours,
-    clean_name,
-    clean_phone,
-    clean_status,
-    clean_verified,
-)
-from geo.merchants.hours import format_hours, minutes_of_week_ranges, to_json
+from geo.merchants.fields import clean_status, clean_verified
 from geo.merchants.taxonomy import get_category
-from geo.merchants.text import name_grams
+from geo.places.fields import clean_address, clean_hours, clean_name, clean_phone
+from geo.places.hours import format_hours, minutes_of_week_ranges, to_json
+from geo.places.text import name_grams
 from geo.service_points.kinds import get_kind
 
 Record = tuple[int, Mapping[str, Any]]

@@ -73,9 +73,9 @@ from sqlalchemy import (
 
 from geo.coords import LonLat
 from geo.db import Executor, fetch_mappings
-from geo.merchants import planar
-from geo.merchants.errors import InvalidCursor, OutOfRange
-from geo.merchants.hours import MINUTES_PER_DAY, TIMEZONE
+from geo.places import planar
+from geo.places.errors import InvalidCursor, OutOfRange
+from geo.places.hours import MINUTES_PER_DAY, TIMEZONE
 from geo.points import point_expr
 
 _A_M: Final = 6_378_137.0  # WGS 84 semi-major axis

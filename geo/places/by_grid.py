@@ -1,9 +1,11 @@
-"""Merchants and service points of several grid subtrees at once, for DataLoaders.
+"""Places of several grid subtrees at once, for DataLoaders.
 
 ``grid.merchants`` on a page of 100 grids must not cost 100 statements: each distinct
 listing shape (page size, cursor, filters) is one statement, a LATERAL join over the grid
 ids, each grid's rows found through ``grids.path`` (every grid lists its ancestors and
-itself, GIN-indexed) and cut at its own LIMIT.
+itself, GIN-indexed) and cut at its own LIMIT. ``geo.merchants.queries.merchants_of_grids``
+and ``geo.service_points.queries.service_points_of_grids`` run :func:`pages_of_grids` on their
+tables.
 """
 
 from __future__ import annotations
@@ -13,39 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Integer,
-    SmallInteger,
-    String,
-    func,
-    literal,
-    select,
-    true,
-)
+from sqlalchemy import ARRAY, ColumnElement, Integer, func, literal, select, true
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo.errors import DomainError
 from geo.grids.models import Grid
-from geo.merchants.circle import GridCoverage, grid_service_coverage
-from geo.merchants.models import MerchantStatus
-from geo.merchants.queries import (
-    MERCHANT_COLUMNS,
-    MERCHANTS,
-    MerchantRow,
-    Page,
-    category_keys,
-    merchant_row,
-)
-from geo.service_points.queries import (
-    SERVICE_POINT_COLUMNS,
-    SERVICE_POINTS,
-    ServicePointRow,
-    kind_codes,
-    service_point_row,
-)
+from geo.places.queries import Page
 
 T = TypeVar("T")
 
@@ -63,41 +38,7 @@ class GridListing:
     depth: int = 5
 
 
-async def merchants_of_grids(
-    session: AsyncSession, listings: Sequence[GridListing]
-) -> dict[GridListing, Page[MerchantRow]]:
-    """Open and temporarily closed merchants of each grid's subtree, by id.
-
-    Raises UnknownCategory for a bad code in ``only`` (callers validate first).
-    """
-
-    def condition(only: tuple[str, ...]) -> list[ColumnElement[bool]]:
-        where = [MERCHANTS.c.status != MerchantStatus.CLOSED.value]
-        if only:
-            keys = literal(category_keys(only), ARRAY(SmallInteger))
-            where.append(MERCHANTS.c.category_key == func.any(keys))
-        return where
-
-    return await _listings(session, listings, MERCHANTS, MERCHANT_COLUMNS, condition, merchant_row)
-
-
-async def service_points_of_grids(
-    session: AsyncSession, listings: Sequence[GridListing]
-) -> dict[GridListing, Page[ServicePointRow]]:
-    """Service points of each grid's subtree, by id (UnknownServicePointKind on a bad kind)."""
-
-    def condition(only: tuple[str, ...]) -> list[ColumnElement[bool]]:
-        if not only:
-            return []
-        kinds = literal(kind_codes(only), ARRAY(String))
-        return [SERVICE_POINTS.c.kind == func.any(kinds)]
-
-    return await _listings(
-        session, listings, SERVICE_POINTS, SERVICE_POINT_COLUMNS, condition, service_point_row
-    )
-
-
-async def _listings(
+async def pages_of_grids(
     session: AsyncSession,
     listings: Sequence[GridListing],
     table: Any,
@@ -105,6 +46,8 @@ async def _listings(
     condition: Callable[[tuple[str, ...]], list[ColumnElement[bool]]],
     make_row: Callable[[Any], T],
 ) -> dict[GridListing, Page[T]]:
+    """Each listing's page of ``table``'s rows (``columns``, made by ``make_row``) under the
+    ``condition`` its ``only`` codes give."""
     shapes: dict[tuple[int, int | None, tuple[str, ...]], list[GridListing]] = defaultdict(list)
     for listing in listings:
         shapes[(listing.limit, listing.after_id, listing.only)].append(listing)
@@ -193,51 +136,3 @@ def _statement(
         .lateral()
     )
     return select(grids.c.gid.label("of_grid"), merged).select_from(grids).join(merged, true())
-
-
-#: Lattice points of grid coverage one request may have computed: about 0.3 ms each, so a
-#: request asking for the coverage of a page of large grids stays within seconds.
-COVERAGE_SAMPLE_BUDGET = 10_000
-
-
-@dataclass
-class SampleBudget:
-    """Lattice points a caller may still have computed (one per request)."""
-
-    left: int = COVERAGE_SAMPLE_BUDGET
-
-
-class CoverageBudgetSpent(DomainError):
-    def __init__(self, budget: int) -> None:
-        super().__init__(
-            f"grid coverage is computed for at most {budget:,} lattice points per request; "
-            "ask for fewer grids at a time, or a wider spacingM"
-        )
-
-
-async def coverage_of_grids(
-    session: AsyncSession,
-    keys: Sequence[tuple[int, float]],
-    *,
-    budget: SampleBudget | None = None,
-) -> dict[tuple[int, float], GridCoverage | DomainError]:
-    """``grid_service_coverage`` of each ``(grid_id, spacing_m)``, or the DomainError it
-    raised (NotFound, OutOfRange, CoverageBudgetSpent) as the value, so one bad key fails
-    alone. Grids are computed while ``budget`` lasts (the grid that overdraws it included).
-
-    One statement per grid: each is a lattice of up to 2,500 samples, not a row lookup.
-    """
-    budget = budget or SampleBudget()
-    out: dict[tuple[int, float], GridCoverage | DomainError] = {}
-    for grid_id, spacing_m in dict.fromkeys(keys):
-        found: GridCoverage | DomainError
-        if budget.left <= 0:
-            found = CoverageBudgetSpent(COVERAGE_SAMPLE_BUDGET)
-        else:
-            try:
-                found = await grid_service_coverage(session, grid_id, spacing_m=spacing_m)
-                budget.left -= found.samples
-            except DomainError as error:
-                found = error
-        out[(grid_id, spacing_m)] = found
-    return out

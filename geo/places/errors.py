@@ -1,7 +1,7 @@
 """Failures of merchant and service point reads and writes that a caller can act on.
 
-Category, phone, hours and coordinate errors live beside their rules (``taxonomy``,
-``phones``, ``hours``, ``geo.coords``); these are the rest.
+Category, phone, hours and coordinate errors live beside their rules
+(``geo.merchants.taxonomy``, ``phones``, ``hours``, ``geo.coords``); these are the rest.
 """
 
 from __future__ import annotations

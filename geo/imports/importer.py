@@ -44,7 +44,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.errors import DomainError
-from geo.merchants.checking import (
+from geo.imports.checking import (
     MERCHANTS,
     Checked,
     CheckedInProcess,
@@ -53,12 +53,8 @@ from geo.merchants.checking import (
     file_header,
     file_records,
 )
-from geo.merchants.rows import (
-    Record,
-    RowProblem,
-    missing_columns,
-)
-from geo.merchants.staging import (
+from geo.imports.rows import Record, RowProblem, missing_columns
+from geo.imports.staging import (
     Rebuild,
     copy_data,
     create_staging,

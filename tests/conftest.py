@@ -4,6 +4,8 @@
   (domain tests; fast, nothing persists).
 - `client` / `context`: the app's real sessionmaker (resolvers open several sessions); every
   table is truncated after the test.
+
+What the tests build (districts, cases, accounts, clients) is in tests/builders/.
 """
 
 from __future__ import annotations
@@ -13,16 +15,16 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from api.cli import dbadmin
 from api.schema.context import Context
 from api.settings import Settings, load_settings
-from api.web.app import create_app
 from geo.cases.workflow import Role
-from geo.db import Base, make_engine, make_sessionmaker
-from tests.accounts import account_token
+from geo.db import make_engine, make_sessionmaker
+from tests.builders.accounts import account_token
+from tests.builders.clients import served
+from tests.builders.databases import truncate_all
 
 TEST_DATABASE = f"circle_test_{os.getpid()}"
 
@@ -76,14 +78,6 @@ async def db(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def truncate_all(engine: AsyncEngine) -> None:
-    tables = [t.name for t in Base.metadata.sorted_tables]
-    if tables:
-        async with engine.begin() as conn:
-            joined = ", ".join(f'"{name}"' for name in tables)
-            await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture
 async def context(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Context]:
     """A real Context on committed data; tables are emptied afterwards."""
@@ -94,11 +88,8 @@ async def context(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Cont
 @pytest.fixture
 async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client driving the ASGI app (lifespan included); tables are emptied afterwards."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with served(settings) as http:
+        yield http
     await truncate_all(engine)
 
 
@@ -142,6 +133,7 @@ async def seeded_engine(seeded_settings: Settings) -> AsyncIterator[AsyncEngine]
 
 @pytest.fixture
 async def seeded_db(seeded_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session on the seeded database whose work is rolled back after the test."""
     async with seeded_engine.connect() as conn:
         outer = await conn.begin()
         async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
@@ -156,8 +148,6 @@ def seeded_context(seeded_engine: AsyncEngine, seeded_settings: Settings) -> Con
 
 @pytest.fixture
 async def seeded_client(seeded_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(seeded_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    """An HTTP client on the seeded database (READ-ONLY)."""
+    async with served(seeded_settings) as http:
+        yield http

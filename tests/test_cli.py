@@ -11,9 +11,8 @@ import orjson
 import psycopg
 import pytest
 
-from tests.shapes import tiny_district
-
-CIRCLE = str(Path(__file__).parents[1] / ".venv" / "bin" / "circle")
+from tests.builders.clients import CIRCLE
+from tests.builders.shapes import tiny_district
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
-from tests.test_cli import CIRCLE
+from tests.builders.clients import CIRCLE
 
 Circle = Callable[..., subprocess.CompletedProcess[str]]
 

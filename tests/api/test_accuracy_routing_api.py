@@ -1,5 +1,5 @@
 """reportCase routes by the accuracy circle, over HTTP, on the tiny district (micro-grids A,
-B, C, E of 457 m × 555 m inside one L3 grid D111; see tests.shapes.tiny_district)."""
+B, C, E of 457 m × 555 m inside one L3 grid D111; see tests.builders.shapes.tiny_district)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from geo.coords import wgs84_to_gcj02
-from tests.api.conftest_cases import World, gql, point
-from tests.geo.test_case_builders import at
+from tests.builders.accounts import World
+from tests.builders.case_api import point
+from tests.builders.cases import at
+from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
 

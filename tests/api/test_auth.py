@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.api.conftest_cases import World, gql
-from tests.shapes import tiny_district
+from tests.builders.accounts import World
+from tests.builders.clients import gql
+from tests.builders.shapes import tiny_district
 
 pytestmark = pytest.mark.anyio
 

@@ -4,77 +4,18 @@ or from the wrong status (typed errors), and a version conflict between concurre
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from geo.cases.workflow import Action, Role
-from tests.accounts import account_token
-from tests.api.conftest_cases import CO_HANDLING_UNITS, World, gql, point
-from tests.geo.test_case_builders import DEPARTMENT
+from tests.builders.accounts import account_token
+from tests.builders.case_api import point
+from tests.builders.cases import CO_HANDLERS, DEPARTMENT, NOTE
+from tests.builders.clients import gql
+from tests.builders.driver import ACT, REPORT, Driver
 
 pytestmark = pytest.mark.anyio
-
-ACT = """
-mutation ($input: ActOnCaseInput!) { actOnCase(input: $input) {
-  __typename
-  ... on CaseActed {
-    case { id status version department coHandlers reworkCount extensionCount satisfaction
-           mergedIntoId deadline allowedActions }
-    event { seq action fromStatus toStatus actorName actorRole note details occurredAt }
-  }
-  ... on Error { message }
-  ... on IllegalTransitionError { status action allowedActions }
-  ... on ActionNotPermittedError { action allowedRoles }
-  ... on CaseVersionConflictError { expectedVersion currentVersion currentStatus }
-  ... on NoteRequiredError { action }
-  ... on InvalidCaseInputError { field }
-} }
-"""
-REPORT = """mutation ($input: ReportCaseInput!) { reportCase(input: $input) {
-  ... on CaseReported { case { id version } } } }"""
-NOTE = "现场情况说明"
-
-
-class Driver:
-    """Takes actions on cases, tracking each case's version as the API reports it."""
-
-    def __init__(self, client: httpx.AsyncClient, world: World) -> None:
-        self.client, self.world = client, world
-        self.versions: dict[int, int] = {}
-        self.taken: set[str] = set()
-
-    async def report(self, token: str | None = None) -> int:
-        data = {"category": "street_vending", "description": "占道经营", "location": point(),
-                "locationSource": "GPS"}  # fmt: skip
-        case = (await gql(self.client, REPORT, token, input=data))["reportCase"]["case"]
-        self.versions[case["id"]] = case["version"]
-        return int(case["id"])
-
-    async def act(self, part: str, case_id: int, action: str, **params: Any) -> dict[str, Any]:
-        version = params.pop("version", self.versions.get(case_id, 1))
-        payload = {"caseId": case_id, "action": action, "expectedVersion": version, **params}
-        token = getattr(self.world, part) if part != "anonymous" else None
-        answer = (await gql(self.client, ACT, token, input=payload))["actOnCase"]
-        if answer["__typename"] == "CaseActed":
-            self.versions[case_id] = answer["case"]["version"]
-            self.taken.add(action)
-        return answer  # type: ignore[no-any-return]
-
-    async def ok(self, part: str, case_id: int, action: str, status: str, **params: Any) -> Any:
-        answer = await self.act(part, case_id, action, **params)
-        assert answer["__typename"] == "CaseActed", (action, answer)
-        assert answer["case"]["status"] == status, (action, answer)
-        assert answer["event"]["action"] == action.lower()
-        assert answer["event"]["seq"] == answer["case"]["version"]
-        return answer
-
-
-@pytest.fixture
-def driver(client: httpx.AsyncClient, world: World) -> Driver:
-    return Driver(client, world)
 
 
 async def test_every_action_with_the_right_role(driver: Driver) -> None:
@@ -113,7 +54,7 @@ async def test_every_action_with_the_right_role(driver: Driver) -> None:
     await d.ok("district_agent", hard, "ACCEPT", "ACCEPTED")
     await d.ok("district_agent", hard, "DISPATCH", "DISPATCHED")  # to the grid team
     await d.ok("l3_worker", hard, "RETURN", "ACCEPTED", note="不属于网格处置范围")
-    units = list(CO_HANDLING_UNITS)
+    units = list(CO_HANDLERS)
     escalated = await d.ok("subdistrict_agent", hard, "ESCALATE", "ESCALATED", note=NOTE,
                            coHandlers=units)  # fmt: skip
     assert escalated["event"]["details"]["lead"] == "district operations centre"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 
 from geo.cases.worktime import add_working_hours, working_hours_between
-from tests.api.conftest_cases import OTHER_UNIT, World, gql, point
-from tests.api.test_case_actions_api import NOTE, Driver
-from tests.geo.test_case_builders import DEPARTMENT
+from tests.builders.accounts import OTHER_UNIT
+from tests.builders.case_api import point
+from tests.builders.cases import DEPARTMENT, NOTE
+from tests.builders.clients import gql
+from tests.builders.driver import Driver
 
 pytestmark = pytest.mark.anyio
 
@@ -22,11 +23,6 @@ REPORT = """mutation ($input: ReportCaseInput!) { reportCase(input: $input) {
   __typename ... on CaseReported { case { id version } } ... on Error { message } } }"""
 ALLOWED = """query ($id: Int!) { case(id: $id) {
   ... on Case { status allowedActions selfHandled } } }"""
-
-
-@pytest.fixture
-def driver(client: httpx.AsyncClient, world: World) -> Driver:
-    return Driver(client, world)
 
 
 async def _report(d: Driver, token: str | None, channel: str = "PATROL", **where: float) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from geo.accounts.actor import Actor
 from geo.cases.transitions import act
 from geo.db import make_sessionmaker
-from tests.api.conftest_cases import OTHER_UNIT, World, gql, point
-from tests.api.test_case_actions_api import NOTE, Driver
-from tests.geo.test_case_builders import DEPARTMENT
+from tests.builders.accounts import OTHER_UNIT
+from tests.builders.case_api import point
+from tests.builders.cases import DEPARTMENT, NOTE
+from tests.builders.clients import gql
+from tests.builders.driver import Driver
 
 pytestmark = pytest.mark.anyio
 
@@ -43,11 +44,6 @@ FINISHERS = ("handler", "l3_worker", "department_seat", "subdistrict_agent", "di
 TYPED = {"CaseActed", "IllegalTransitionError", "ActionNotPermittedError", "NoteRequiredError",
          "InvalidCaseInputError", "UnknownUnitError", "EvaluationPendingError",
          "CaseVersionConflictError", "MergeTargetInvalidError", "NotFoundError"}  # fmt: skip
-
-
-@pytest.fixture
-def driver(client: httpx.AsyncClient, world: World) -> Driver:
-    return Driver(client, world)
 
 
 async def _state(d: Driver, part: str, case: int) -> dict[str, Any] | None:

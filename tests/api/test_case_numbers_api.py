@@ -19,8 +19,8 @@ from geo.cases.reporting import report_case
 from geo.cases.worktime import SHANGHAI
 from geo.clock import utcnow
 from geo.coords import LonLat
-from tests.api.conftest_cases import World
-from tests.api.test_cases_api import report
+from tests.builders.accounts import World
+from tests.builders.case_api import report
 
 pytestmark = pytest.mark.anyio
 

@@ -7,8 +7,9 @@ import httpx
 import pytest
 
 from geo.grids.synth import synth_district
-from tests.api.conftest_cases import World, gql
-from tests.api.test_cases_api import report
+from tests.builders.accounts import World
+from tests.builders.case_api import report
+from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.conftest_cases import World, gql, point
-from tests.api.test_cases_api import CASE, report
+from tests.builders.accounts import World
+from tests.builders.case_api import CASE, point, report
+from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ import pytest
 
 from geo.cases.synth import SEED_CLOSED, SEED_RECEIVED
 from geo.grids.synth import synth_district
-from tests.api.conftest_cases import gql
+from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
 

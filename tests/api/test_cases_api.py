@@ -14,35 +14,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from geo.coords import wgs84_to_gcj02
-from tests.api.conftest_cases import World, gql, point
-from tests.geo.test_case_builders import DEPARTMENT, at
-from tests.shapes import tiny_district
+from tests.builders.accounts import World
+from tests.builders.case_api import CASE, point, report
+from tests.builders.cases import DEPARTMENT, at
+from tests.builders.clients import gql
+from tests.builders.shapes import tiny_district
 
 pytestmark = pytest.mark.anyio
-
-REPORT = """
-mutation ($input: ReportCaseInput!) { reportCase(input: $input) {
-  __typename
-  ... on CaseReported {
-    created routingReason routingExplanation routingDetails
-    possibleDuplicates { id number status distanceM }
-    case { id number status version channel grid { code } assignedWorker { name }
-           reporterContact deadline overdue category { code zh } }
-  }
-  ... on Error { message }
-  ... on InvalidCaseInputError { field }
-  ... on UnknownCaseCategoryError { code known }
-  ... on ChannelNotAllowedError { channel }
-} }
-"""
-
-CASE = """
-query ($id: Int!) { case(id: $id) {
-  __typename
-  ... on Case { id status reporterContact allowedActions grid { code ancestors { code } } }
-  ... on Error { message }
-} }
-"""
 
 ACT = """
 mutation ($input: ActOnCaseInput!) { actOnCase(input: $input) {
@@ -51,19 +29,6 @@ mutation ($input: ActOnCaseInput!) { actOnCase(input: $input) {
   ... on Error { message }
 } }
 """
-
-
-def report_input(**overrides: Any) -> dict[str, Any]:
-    return {
-        "category": "street_vending",
-        "description": "公园门口占道经营",
-        "location": point(),
-        "locationSource": "GPS",
-    } | overrides
-
-
-async def report(client: httpx.AsyncClient, token: str | None = None, **overrides: Any) -> Any:
-    return (await gql(client, REPORT, token, input=report_input(**overrides)))["reportCase"]
 
 
 async def test_anonymous_report_is_routed_and_a_retry_returns_the_same_case(

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import httpx
 import orjson
 import pytest
 
-from tests.shapes import LAT0, LON0, tiny_district
+from tests.builders.clients import gql
+from tests.builders.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
 
 CENTRE = {"longitude": LON0 + 0.002, "latitude": LAT0 + 0.002}  # micro-grid D111A
-
-
-async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 CREATE = """mutation ($i: CreateCircleCodeInput!) { createCircleCode(input: $i) {

@@ -30,7 +30,7 @@ import pytest
 import segno
 
 from api.settings import Settings
-from tests.shapes import LAT0, LON0, tiny_district
+from tests.builders.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
 

@@ -11,8 +11,8 @@ from graphql import OperationDefinitionNode, get_introspection_query, parse
 
 from api.schema import schema
 from api.settings import Settings
-from api.web.app import create_app
 from api.web.cost import LIST_ESTIMATE, CostEstimator
+from tests.builders.clients import served
 
 pytestmark = pytest.mark.anyio
 
@@ -54,11 +54,8 @@ def test_the_estimate_counts_each_field_once_per_item() -> None:
 
 @pytest.fixture
 async def small_budget(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(dataclasses.replace(settings, max_cost=5_000))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with served(dataclasses.replace(settings, max_cost=5_000)) as http:
+        yield http
 
 
 async def test_a_costly_operation_is_refused_before_it_runs(

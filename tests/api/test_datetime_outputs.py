@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest_cases import World, gql, point
-from tests.api.test_cases_api import report, report_input
+from tests.builders.accounts import World
+from tests.builders.case_api import point, report, report_input
+from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
 

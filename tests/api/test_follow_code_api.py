@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.api.conftest_cases import World, gql
-from tests.api.test_case_actions_api import NOTE, Driver
-from tests.geo.test_case_builders import DEPARTMENT
+from tests.builders.accounts import World
+from tests.builders.cases import DEPARTMENT, NOTE
+from tests.builders.clients import gql
+from tests.builders.driver import Driver
 
 pytestmark = pytest.mark.anyio
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.grids.synth import synth_district
-from tests.shapes import LAT0, LON0, tiny_district
+from tests.builders.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
 

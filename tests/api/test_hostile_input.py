@@ -13,8 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.settings import Settings
-from api.web.app import create_app
-from tests.api.conftest_cases import World, point
+from tests.builders.accounts import World
+from tests.builders.case_api import point
+from tests.builders.clients import served
 
 pytestmark = pytest.mark.anyio
 
@@ -182,11 +183,8 @@ async def test_hostile_strings_in_every_string_argument_are_answered(
 
 @pytest.fixture
 async def closed_schema(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(dataclasses.replace(settings, introspection=False))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with served(dataclasses.replace(settings, introspection=False)) as http:
+        yield http
 
 
 async def test_introspection_can_be_switched_off(closed_schema: httpx.AsyncClient) -> None:

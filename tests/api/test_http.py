@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from api.settings import Settings
 from api.web.http import GRAPHQL_RESPONSE, GraphQLEndpoint
+from tests.builders.clients import served
 
 pytestmark = pytest.mark.anyio
 
@@ -146,15 +147,10 @@ async def test_healthz_checks_the_database(client: httpx.AsyncClient) -> None:
 
 
 async def test_healthz_reports_an_unreachable_database(tmp_path) -> None:
-    from api.web.app import create_app
-
     # A port nothing listens on: the app must say 503, with a reason, not crash.
     settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/none", data_dir=tmp_path)
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            response = await http.get("/healthz")
+    async with served(settings, base_url="http://t") as http:
+        response = await http.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     assert response.json()["reason"]

@@ -14,14 +14,13 @@ import orjson
 import pytest
 
 from api.settings import Settings
-from api.web.app import create_app
-from tests.api.test_merchant_mutations import gql
-from tests.api.test_merchants_api import CENTRE
-from tests.shapes import LAT0, LON0, tiny_district
+from tests.builders.clients import gql, served
+from tests.builders.places import CENTRE
+from tests.builders.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
 
-#: What the statement of written nodes says (geo.places.queries labels the column).
+#: What the statement of written nodes says (geo.merchants.queries labels the column).
 WRITTEN_SQL = " AS json"
 NEAR = {"longitude": CENTRE[0], "latitude": CENTRE[1]}
 FULL_NODE = """__typename id name phone address status verified outsideCoverage version
@@ -102,11 +101,8 @@ async def built_client(
     places_url: str, seeded_settings: Settings
 ) -> AsyncIterator[httpx.AsyncClient]:
     """`places_client` with every node built in Python."""
-    app = create_app(dataclasses.replace(seeded_settings, json_nodes=False))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with served(dataclasses.replace(seeded_settings, json_nodes=False)) as http:
+        yield http
 
 
 async def answer(client: httpx.AsyncClient, query: str, after: str | None = None) -> str:

@@ -12,7 +12,9 @@ import pytest
 
 from geo.cases.worktime import SHANGHAI
 from geo.clock import utcnow
-from tests.api.conftest_cases import World, gql, point
+from tests.builders.accounts import World
+from tests.builders.case_api import point
+from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
 

@@ -11,21 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from geo.cases.workflow import Role
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
-from tests.accounts import account_token
-from tests.shapes import LAT0, LON0, tiny_district
+from tests.builders.accounts import account_token
+from tests.builders.clients import gql
+from tests.builders.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
 
 INSIDE_A = {"longitude": LON0 + 0.002, "latitude": LAT0 + 0.002}  # micro-grid D111A
 FAR_AWAY = {"longitude": 116.40, "latitude": 39.90}  # Beijing: no grid covers it
-
-
-async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 @pytest.fixture

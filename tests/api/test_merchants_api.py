@@ -19,13 +19,13 @@ import pytest
 from pyproj import Geod
 
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
-from geo.places.hours import TIMEZONE, from_json, is_open_at
+from geo.merchants.hours import TIMEZONE, from_json, is_open_at
+from tests.builders.clients import gql
+from tests.builders.places import CENTRE
 
 pytestmark = pytest.mark.anyio
 
 GEOD = Geod(ellps="WGS84")
-#: The district centre, where the synthetic shops are densest.
-CENTRE = (113.62, 34.725)
 #: A quieter spot a few kilometres out.
 EDGE = (113.585, 34.745)
 
@@ -61,14 +61,6 @@ def expected(
     _, _, metres = GEOD.inv(np.full(len(chosen), lon), np.full(len(chosen), lat), lons, lats)
     inside = [(r.id, float(m)) for r, m in zip(chosen, metres, strict=True) if m <= radius_m]
     return sorted(inside, key=lambda pair: (pair[1], pair[0]))
-
-
-async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 NEARBY = """

@@ -1,7 +1,7 @@
 # ruff: noqa: E501  (the expected table reads best one role per column)
 """The permission matrix: every role against every operation of the schema, one by one.
 
-Each caller of the tiny world (tests/api/conftest_cases.py) runs every Query and Mutation
+Each caller of the tiny world (tests/builders/accounts.py) runs every Query and Mutation
 field on objects that exist: a merchant, a service point, a circle code, a case reported by
 the resident in micro-grid D111A and an anonymous one beside it (its number and follow
 code), a ledger item of grid D111. The answer is classified:
@@ -35,8 +35,9 @@ import pytest
 
 from api.schema import schema
 from api.schema.permissions import ROLES, Permission
-from tests.api.conftest_cases import World, point
-from tests.shapes import tiny_district
+from tests.builders.accounts import World
+from tests.builders.case_api import point
+from tests.builders.shapes import tiny_district
 
 pytestmark = pytest.mark.anyio
 

@@ -3,27 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import psycopg
 import pytest
 from pyproj import Geod
 
-from geo.places.walking import reach_radius_m
+from geo.merchants.taxonomy import reach_radius_m
+from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
 
 GEOD = Geod(ellps="WGS84")
 CENTRE = {"longitude": 113.62, "latitude": 34.725}
-
-
-async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 async def test_the_taxonomy(places_client: httpx.AsyncClient) -> None:

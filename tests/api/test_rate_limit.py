@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
 from api.settings import Settings
-from api.web.app import create_app
 from api.web.ratelimit import RateLimiter, client_address
-from tests.api.conftest_cases import World, gql
-from tests.api.test_cases_api import REPORT, report_input
+from tests.builders.accounts import World
+from tests.builders.case_api import REPORT, report_input
+from tests.builders.clients import gql, served
 
 pytestmark = pytest.mark.anyio
 
@@ -74,11 +74,9 @@ def test_the_client_address_trusts_forwarded_for_only_from_trusted_proxies() -> 
 @pytest.fixture
 async def limited(settings: Settings, world: World) -> AsyncIterator[httpx.AsyncClient]:
     """The app allowing two anonymous reports per address, then one an hour."""
-    app = create_app(dataclasses.replace(settings, report_burst=2, report_per_hour=1))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    limits = dataclasses.replace(settings, report_burst=2, report_per_hour=1)
+    async with served(limits, client=("198.51.100.7", 5000)) as http:
+        yield http
 
 
 async def _count_cases(engine: AsyncEngine) -> int:

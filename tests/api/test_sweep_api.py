@@ -17,13 +17,12 @@ import httpx
 import pytest
 
 from api.settings import Settings
-from api.web.app import create_app
 from geo.cases import reporting, transitions
 from geo.clock import utcnow
-from tests.api.conftest_cases import World, gql
-from tests.api.test_case_actions_api import NOTE, Driver
-from tests.geo.test_case_builders import DEPARTMENT
-from tests.test_cli import CIRCLE
+from tests.builders.accounts import World
+from tests.builders.cases import DEPARTMENT, NOTE
+from tests.builders.clients import CIRCLE, gql, served
+from tests.builders.driver import Driver
 
 pytestmark = pytest.mark.anyio
 
@@ -66,11 +65,8 @@ async def status_of(client: httpx.AsyncClient, world: World, case_id: int) -> An
 @asynccontextmanager
 async def sweeping(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A second app on the same database whose lifespan sweeps every 50 ms."""
-    app = create_app(replace(settings, sweep_interval_s=0.05))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with served(replace(settings, sweep_interval_s=0.05)) as http:
+        yield http
 
 
 async def test_a_served_app_closes_expired_cases_by_itself(

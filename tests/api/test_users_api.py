@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.conftest_cases import World, gql
+from tests.builders.accounts import World
+from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
 

@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.schema.context import Context
 from geo.calendar import days, service
 from geo.cases.worktime import is_workday
-from tests.api.conftest_cases import World, gql, point
+from tests.builders.accounts import World
+from tests.builders.case_api import point
+from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
 

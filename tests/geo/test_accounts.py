@@ -30,7 +30,7 @@ from geo.accounts.tokens import (
 )
 from geo.cases.workflow import Role, Scope
 from geo.clock import utcnow
-from tests.geo.test_case_builders import tiny_grids
+from tests.builders.cases import tiny_grids
 
 pytestmark = pytest.mark.anyio
 

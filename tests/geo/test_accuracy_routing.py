@@ -29,8 +29,8 @@ from geo.cases.routing import RoutingReason, route_case
 from geo.coords import LonLat
 from geo.grids.service import WorkerInput, import_grids, replace_workers
 from geo.grids.synth import SynthGrid, synth_district, synth_workers
-from tests.geo.test_case_builders import at, report, tiny_grids
-from tests.shapes import LAT0, LON0, collection, feature
+from tests.builders.cases import at, report, tiny_grids
+from tests.builders.shapes import LAT0, LON0, collection, feature
 
 pytestmark = pytest.mark.anyio
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ async def test_a_circle_inside_one_l3_grid_is_not_sent_to_the_district_queue(
 
 
 def rect(x0: float, y0: float, x1: float, y1: float) -> MultiPolygon:
-    """A rectangle in tiny-district units (0.001° from tests.shapes' south-west corner)."""
+    """A rectangle in tiny-district units (0.001° from tests.builders.shapes' south-west corner)."""
     return MultiPolygon(
         [box(LON0 + x0 / 1000, LAT0 + y0 / 1000, LON0 + x1 / 1000, LAT0 + y1 / 1000)]
     )

@@ -16,7 +16,7 @@ from geo.cases.ledger import (
     settle_ledger_item,
 )
 from geo.cases.routing import RoutingReason
-from tests.geo.test_case_builders import T0, at, make_cast
+from tests.builders.cases import T0, at, make_cast
 
 pytestmark = pytest.mark.anyio
 

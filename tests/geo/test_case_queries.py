@@ -29,7 +29,7 @@ from geo.cases.queries import (
     workers_by_ids,
 )
 from geo.cases.workflow import Action, CaseStatus
-from tests.geo.test_case_builders import T0, Cast, at, make_cast, report, take
+from tests.builders.cases import T0, Cast, at, make_cast, report, take
 
 pytestmark = pytest.mark.anyio
 

@@ -21,8 +21,8 @@ from geo.cases.models import Case
 from geo.cases.transitions import act
 from geo.cases.workflow import Action, CaseStatus
 from geo.db import make_engine, make_sessionmaker
-from tests.conftest import truncate_all
-from tests.geo.test_case_builders import Cast, make_cast, report, step_for
+from tests.builders.cases import Cast, make_cast, report, step_for
+from tests.builders.databases import truncate_all
 
 pytestmark = pytest.mark.anyio
 

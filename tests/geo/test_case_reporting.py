@@ -24,15 +24,8 @@ from geo.cases.routing import RoutingReason
 from geo.cases.workflow import Role
 from geo.db import make_sessionmaker
 from geo.errors import DomainError
-from tests.conftest import truncate_all
-from tests.geo.test_case_builders import (
-    T0,
-    TINY_WORKERS,
-    at,
-    make_actor,
-    report,
-    tiny_grids,
-)
+from tests.builders.cases import T0, TINY_WORKERS, at, make_actor, report, tiny_grids
+from tests.builders.databases import truncate_all
 
 pytestmark = pytest.mark.anyio
 

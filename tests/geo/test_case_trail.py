@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.cases.audit import case_trail
 from geo.cases.workflow import CaseStatus
-from tests.geo.test_case_builders import case_in, make_cast
+from tests.builders.cases import case_in, make_cast
 
 pytestmark = pytest.mark.anyio
 

@@ -30,7 +30,7 @@ from geo.cases.workflow import (
     allowed_actions,
 )
 from geo.cases.worktime import working_hours_between
-from tests.geo.test_case_builders import (
+from tests.builders.cases import (
     DEPARTMENT,
     at,
     case_in,

@@ -14,7 +14,7 @@ from geo.grids.export import stream_feature_collection
 from geo.grids.models import Grid
 from geo.grids.service import GridImportFailed, import_grids
 from geo.grids.synth import synth_district
-from tests.shapes import collection, feature, square, tiny_district
+from tests.builders.shapes import collection, feature, square, tiny_district
 
 pytestmark = pytest.mark.anyio
 

@@ -18,7 +18,7 @@ from geo.grids import queries
 from geo.grids.queries import Covered, Outside
 from geo.grids.service import import_grids
 from geo.grids.synth import DISTRICT_BOUNDS, SynthGrid, synth_district
-from tests.shapes import LAT0, LON0, tiny_district
+from tests.builders.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo.places.errors import OutOfRange
+from geo.merchants.errors import OutOfRange
 from geo.service_points import queries
 from geo.service_points.kinds import UnknownServicePointKind
-from tests.geo.test_merchant_builders import (
+from tests.builders.places import (
     ORIGIN,
     geodesic_m,
     make_service_point,

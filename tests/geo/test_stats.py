@@ -18,7 +18,7 @@ from geo.cases.stats import GroupBy, case_stats
 from geo.cases.synth import SEED_CLOSED, SEED_RECEIVED, seed_cases
 from geo.cases.workflow import TRANSITIONS, CaseStatus, Satisfaction
 from geo.clock import utcnow
-from tests.geo.test_case_builders import T0, at, case_in, make_cast, report, take
+from tests.builders.cases import T0, at, case_in, make_cast, report, take
 
 pytestmark = pytest.mark.anyio
 

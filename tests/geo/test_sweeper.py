@@ -17,8 +17,8 @@ from geo.cases.stats import case_stats
 from geo.cases.sweeper import SWEEP_LOCK_KEY, close_unevaluated, sweep
 from geo.cases.workflow import Action, CaseStatus, evaluation_expires_at
 from geo.db import make_sessionmaker
-from tests.conftest import truncate_all
-from tests.geo.test_case_builders import T0, case_in, make_cast, take
+from tests.builders.cases import T0, case_in, make_cast, take
+from tests.builders.databases import truncate_all
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""Builders for merchant and service point tests (no tests here).
+"""Merchants, service points and where to put them.
 
 Positions are built with pyproj's Geod (GeographicLib on WGS 84), independently of
 PostGIS: "300 m north-east of the origin" really is 300 m, and distances the code
@@ -26,11 +26,13 @@ from geo.merchants.queries import MerchantRow
 from geo.merchants.service import create_merchant
 from geo.service_points.queries import ServicePointRow
 from geo.service_points.service import create_service_point
-from tests.shapes import LAT0, LON0, tiny_district
+from tests.builders.shapes import LAT0, LON0, tiny_district
 
 GEOD = Geod(ellps="WGS84")
-#: The centre of tests.shapes.tiny_district (four 5×5 micro-grids around it).
+#: The centre of tests.builders.shapes.tiny_district (four 5×5 micro-grids around it).
 ORIGIN = LonLat(LON0 + 0.005, LAT0 + 0.005)
+#: The seeded district's centre (lon, lat), where the synthetic shops are densest.
+CENTRE = (113.62, 34.725)
 
 
 def offset(origin: LonLat, azimuth_deg: float, metres: float) -> LonLat:
@@ -66,7 +68,7 @@ async def make_service_point(
 
 
 async def with_tiny_district(session: AsyncSession) -> dict[str, int]:
-    """Imports tests.shapes.tiny_district; returns grid ids by code."""
+    """Imports tests.builders.shapes.tiny_district; returns grid ids by code."""
     await import_grids(session, tiny_district())
     rows = await session.execute(select(Grid.code, Grid.id))
     return dict(rows.all())

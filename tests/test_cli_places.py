@@ -12,7 +12,7 @@ import orjson
 import psycopg
 import pytest
 
-from geo.merchants.synth import MERCHANT_COLUMNS, synth_merchants
+from geo.imports.synth import MERCHANT_COLUMNS, synth_merchants
 
 CIRCLE = str(Path(__file__).parents[1] / ".venv" / "bin" / "circle")
 Run = Callable[..., subprocess.CompletedProcess[str]]

@@ -20,7 +20,7 @@ from tests.builders.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
 
-#: What the statement of written nodes says (geo.merchants.queries labels the column).
+#: What the statement of written nodes says (geo.places.queries labels the column).
 WRITTEN_SQL = " AS json"
 NEAR = {"longitude": CENTRE[0], "latitude": CENTRE[1]}
 FULL_NODE = """__typename id name phone address status verified outsideCoverage version

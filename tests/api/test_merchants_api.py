@@ -19,7 +19,7 @@ import pytest
 from pyproj import Geod
 
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
-from geo.merchants.hours import TIMEZONE, from_json, is_open_at
+from geo.places.hours import TIMEZONE, from_json, is_open_at
 from tests.builders.clients import gql
 from tests.builders.places import CENTRE
 

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from pyproj import Geod
 
-from geo.merchants.taxonomy import reach_radius_m
+from geo.places.walking import reach_radius_m
 from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio

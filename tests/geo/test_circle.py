@@ -10,11 +10,13 @@ import pytest
 from shapely.geometry import Point
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from geo.circles.coverage import grid_service_coverage
+from geo.circles.reach import service_circle
 from geo.coords import LonLat
-from geo.merchants.circle import grid_service_coverage, service_circle
-from geo.merchants.errors import NotFound, OutOfRange
 from geo.merchants.service import update_merchant
-from geo.merchants.taxonomy import BASIC_CATEGORIES, CATEGORIES, reach_radius_m
+from geo.merchants.taxonomy import BASIC_CATEGORIES, CATEGORIES
+from geo.places.errors import NotFound, OutOfRange
+from geo.places.walking import reach_radius_m
 from tests.builders.places import (
     GEOD,
     ORIGIN,

@@ -1,4 +1,4 @@
-"""Tests for geo.merchants.hours: parsing, formatting, past midnight, time zone, JSON, ranges."""
+"""Tests for geo.places.hours: parsing, formatting, past midnight, time zone, JSON, ranges."""
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.errors import DomainError
-from geo.merchants.hours import (
+from geo.places.hours import (
     ALWAYS_OPEN,
     MINUTES_PER_WEEK,
     TIMEZONE,

@@ -5,19 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from geo.circles.coverage import CoverageBudgetSpent, SampleBudget, coverage_of_grids
 from geo.circles.queries import CircleCodeNotFound, circle_of_code, get_circle_code
 from geo.circles.service import create_circle_code, new_code, retire_circle_code
-from geo.merchants.by_grid import (
-    CoverageBudgetSpent,
-    GridListing,
-    SampleBudget,
-    coverage_of_grids,
-    merchants_of_grids,
-    service_points_of_grids,
-)
-from geo.merchants.errors import NotFound
+from geo.merchants.queries import merchants_of_grids
 from geo.merchants.service import close_merchant
 from geo.merchants.taxonomy import UnknownCategory
+from geo.places.by_grid import GridListing
+from geo.places.errors import NotFound
+from geo.service_points.queries import service_points_of_grids
 from tests.builders.places import (
     ORIGIN,
     make_merchant,

@@ -15,18 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from geo.coords import CoordSystem, LonLat, from_wgs84
 from geo.grids.models import Grid
 from geo.grids.synth import DISTRICT_BOUNDS
-from geo.merchants import importer
-from geo.merchants.checking import SERVICE_POINTS
-from geo.merchants.hours import parse_hours, to_json
-from geo.merchants.importer import (
-    ImportRejected,
-    import_file,
-    import_records,
-    write_report,
-)
+from geo.imports import importer
+from geo.imports.checking import SERVICE_POINTS
+from geo.imports.importer import ImportRejected, import_file, import_records, write_report
+from geo.imports.rows import RowProblem, Schedules, merchant_values, read_csv, read_geojson
+from geo.imports.staging import copy_line, merchant_line
 from geo.merchants.models import Merchant
-from geo.merchants.rows import RowProblem, Schedules, merchant_values, read_csv, read_geojson
-from geo.merchants.staging import copy_line, merchant_line
+from geo.places.hours import parse_hours, to_json
 from geo.service_points.models import ServicePoint
 from tests.builders.places import (
     ORIGIN,

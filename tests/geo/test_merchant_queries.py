@@ -13,17 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
 from geo.merchants import queries
-from geo.merchants.cursor import (
+from geo.merchants.models import Merchant
+from geo.merchants.queries import nearby_merchants
+from geo.merchants.service import close_merchant, update_merchant
+from geo.merchants.taxonomy import UnknownCategory
+from geo.places.cursor import (
     decode_distance_cursor,
     decode_id_cursor,
     encode_distance_cursor,
     encode_id_cursor,
 )
-from geo.merchants.errors import InvalidCursor, InvalidField, OutOfRange
-from geo.merchants.models import Merchant
-from geo.merchants.queries import nearby_merchants
-from geo.merchants.service import close_merchant, update_merchant
-from geo.merchants.taxonomy import UnknownCategory
+from geo.places.errors import InvalidCursor, InvalidField, OutOfRange
 from tests.builders.places import (
     ORIGIN,
     geodesic_m,

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from geo.coords import InvalidCoordinate, LonLat
 from geo.grids.models import Grid
 from geo.grids.synth import DISTRICT_BOUNDS
-from geo.merchants.errors import InvalidField, NotFound, VersionConflict
-from geo.merchants.hours import InvalidOpeningHours
 from geo.merchants.models import Merchant
-from geo.merchants.phones import InvalidPhone
 from geo.merchants.service import close_merchant, create_merchant, update_merchant
 from geo.merchants.taxonomy import UnknownCategory
+from geo.places.errors import InvalidField, NotFound, VersionConflict
+from geo.places.hours import InvalidOpeningHours
+from geo.places.phones import InvalidPhone
 from geo.service_points.kinds import UnknownServicePointKind
 from geo.service_points.service import update_service_point
 from tests.builders.places import (

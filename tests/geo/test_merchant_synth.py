@@ -12,17 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
 from geo.grids.synth import DISTRICT_BOUNDS
-from geo.merchants.hours import parse_hours
-from geo.merchants.models import Merchant
-from geo.merchants.rows import Schedules, merchant_values, service_point_values
-from geo.merchants.synth import (
+from geo.imports.rows import Schedules, merchant_values, service_point_values
+from geo.imports.synth import (
     merchant_records,
     seed_merchants,
     seed_service_points,
     synth_merchants,
     synth_service_points,
 )
-from geo.merchants.synth_data import CATEGORY_MIX, NOUNS
+from geo.imports.synth_data import CATEGORY_MIX, NOUNS
+from geo.merchants.models import Merchant
+from geo.places.hours import parse_hours
 from geo.service_points.models import ServicePoint
 from tests.builders.places import geodesic_m
 

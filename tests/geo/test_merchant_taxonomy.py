@@ -1,4 +1,4 @@
-"""Tests for geo.merchants.taxonomy: the guide's categories, tiers and walking arithmetic."""
+"""Tests for geo.merchants.taxonomy (the guide's categories and tiers) and geo.places.walking."""
 
 import math
 import re
@@ -11,13 +11,15 @@ from geo.errors import DomainError
 from geo.merchants.taxonomy import (
     BASIC_CATEGORIES,
     CATEGORIES,
-    DETOUR_FACTOR,
     REACH_TIERS_MIN,
-    WALKING_SPEED_M_PER_MIN,
     Category,
     CategoryGroup,
     UnknownCategory,
     get_category,
+)
+from geo.places.walking import (
+    DETOUR_FACTOR,
+    WALKING_SPEED_M_PER_MIN,
     reach_radius_m,
     walking_minutes,
 )

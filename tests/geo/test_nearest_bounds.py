@@ -1,4 +1,4 @@
-"""The scale bounds geo.merchants.nearest proves its order with, against pyproj.
+"""The scale bounds geo.places.nearest proves its order with, against pyproj.
 
 Mercator distances come from PROJ's World Mercator (EPSG:3395) and geodesic ones from
 GeographicLib, both through pyproj: nothing here shares code with the bounds under test.
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from pyproj import Geod, Transformer
 
 from geo.coords import LonLat
-from geo.merchants.nearest import MAX_RADIUS_M, window
-from geo.merchants.planar import mercator_xy
+from geo.places.nearest import MAX_RADIUS_M, window
+from geo.places.planar import mercator_xy
 
 GEOD = Geod(ellps="WGS84")
 #: The absolute slack nearest.py allows (10⁻⁵ m) covers this and the centre projected in Python.

@@ -1,6 +1,6 @@
 """The nearest-first statements reach their indexes, in custom and in cached generic plans.
 
-The index keys are expressions (geo/merchants/planar.py); a statement that spells its key
+The index keys are expressions (geo/places/planar.py); a statement that spells its key
 differently by so much as a cast would fall back to reading every row in the circle and
 sorting it, and still answer correctly. Only the plan shows it. Sequential and bitmap scans
 are switched off so that the plan on a near-empty test table shows which index the
@@ -19,9 +19,11 @@ from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from geo.circles.coverage import grid_service_coverage
+from geo.circles.reach import service_circle
 from geo.coords import LonLat
-from geo.merchants.circle import grid_service_coverage, service_circle
-from geo.merchants.queries import MERCHANTS, name_conditions, nearby_merchants
+from geo.merchants.queries import MERCHANTS, nearby_merchants
+from geo.places.queries import name_conditions
 from geo.service_points.queries import nearby_service_points
 from tests.builders.places import ORIGIN, with_tiny_district
 

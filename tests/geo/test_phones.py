@@ -1,4 +1,4 @@
-"""Tests for geo.merchants.phones: validation, canonical forms and tel: URIs."""
+"""Tests for geo.places.phones: validation, canonical forms and tel: URIs."""
 
 import re
 
@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.errors import DomainError
-from geo.merchants.phones import InvalidPhone, normalize_phone, tel_uri
+from geo.places.phones import InvalidPhone, normalize_phone, tel_uri
 
 PROPERTY = settings(database=None, max_examples=300)
 

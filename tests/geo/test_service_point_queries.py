@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo.merchants.errors import OutOfRange
+from geo.places.errors import OutOfRange
 from geo.service_points import queries
 from geo.service_points.kinds import UnknownServicePointKind
 from tests.builders.places import (

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from api.cli import dbadmin
 from api.schema.context import Context
 from api.settings import Settings, load_settings
-from geo.cases.workflow import Role
+from geo.accounts.models import Role
 from geo.db import make_engine, make_sessionmaker
 from tests.builders.accounts import account_token
 from tests.builders.clients import served

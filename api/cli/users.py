@@ -17,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cli.data import DataError
 from api.settings import Settings
-from geo.accounts.models import Seat
+from geo.accounts.models import Role, Seat
 from geo.accounts.service import create_user, list_users
 from geo.accounts.tokens import MAX_TOKEN_TTL, issue_token, revoke_token
 from geo.accounts.units import list_units, register_units, retire_unit
-from geo.cases.workflow import Role
 from geo.db import make_engine, make_sessionmaker
 from geo.errors import DomainError
 from geo.grids.queries import get_grid

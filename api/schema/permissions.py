@@ -64,9 +64,8 @@ from typing import Any
 
 from api.schema.context import Info
 from geo.accounts.actor import Actor, CaseScope
-from geo.accounts.models import Seat
+from geo.accounts.models import Role, Seat
 from geo.cases.ledger import may_keep_ledger
-from geo.cases.workflow import Role
 from geo.errors import DomainError
 
 STAFF = frozenset({Role.GRID_WORKER, Role.AGENT, Role.HANDLER, Role.ADMIN})

@@ -1,6 +1,6 @@
 """Who is acting: the :class:`Actor` snapshot and how it answers the workflow's scopes.
 
-Scope rules (:class:`geo.cases.workflow.Scope`), decided here and nowhere else:
+Scope rules (:class:`Scope`, which the workflow's table names), decided here and nowhere else:
 
 ========== =================================================================================
 GRID       a DISTRICT seat: every case, including the unrouted queue (no grid); a DEPARTMENT
@@ -26,9 +26,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-from geo.accounts.models import Seat
-from geo.cases.workflow import TRANSITIONS, Action, CaseStatus, Duty, Role, Scope, scope_for
+from geo.accounts.models import Role, Seat
+
+
+class Scope(StrEnum):
+    """How the actor must relate to the case; the caller resolves it into ``in_scope``."""
+
+    ANY = "any"  # anyone holding the role (unused by the current table)
+    REPORTER = "reporter"  # the account that reported the case (for a hotline call: the agent)
+    GRID = "grid"  # the case's grid lies under one of the actor's grids; a district seat: all
+    L3_GRID = "l3_grid"  # a grid worker whose L3 grid (or a grid under it) holds the case
+    DEPARTMENT = "department"  # the case is dispatched to the actor's unit (dept or grid team)
+    DISTRICT = "district"  # a district-level agent seat
+    SUPERVISOR = "supervisor"  # a district seat, or a subdistrict seat over the case's grid
+    PATROL = "patrol"  # the grid worker who reported the case, in whose grids it lies
+
+
+class Duty(StrEnum):
+    """A part an account played in a case that bars it from a later action on the case."""
+
+    HANDLED = "handled"  # reported the case handled (处置)
+    VERIFIED = "verified"  # verified the fix on site (核查)
+
 
 #: Index of the L3 grid in a grid path (district, L1, L2, L3, micro).
 L3_DEPTH = 3
@@ -130,18 +151,6 @@ class Actor:
             return frozenset()
         held = {Duty.HANDLED: case.handled_by, Duty.VERIFIED: case.verified_by}
         return frozenset(duty for duty, user_id in held.items() if user_id == self.user_id)
-
-    def may(self, action: Action, status: CaseStatus, case: CaseScope) -> bool:
-        """Whether the table lets this actor take ``action`` on ``case`` now: role, the
-        role's scope for the status, and no barring duty (notes and versions aside)."""
-        row = TRANSITIONS[action]
-        if status not in row.sources or self.role not in row.roles:
-            return False
-        if self.role is not Role.SYSTEM and not self.in_scope(
-            scope_for(action, status, self.role), case
-        ):
-            return False
-        return not (row.excludes & self.duties(case))
 
     def _grid_scope(self, case: CaseScope) -> bool:
         if self.is_district_seat:

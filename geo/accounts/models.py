@@ -1,4 +1,5 @@
-"""Accounts: users with a workflow role, the grids they are bound to, and their API tokens."""
+"""Accounts: users with a workflow role (and an agent's seat), the grids they are bound to, and
+their API tokens."""
 
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"  # 居民
+    GRID_WORKER = "grid_worker"  # 网格员
+    AGENT = "agent"  # 座席员 (district, subdistrict or department seat)
+    HANDLER = "handler"  # 职能部门处置人员
+    ADMIN = "admin"  # 管理员
+    SYSTEM = "system"  # scheduled jobs
 
 
 class Seat(StrEnum):
@@ -46,7 +56,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Display name, snapshotted into every case event the user writes.
     name: Mapped[str] = mapped_column(String(100))
-    #: A :class:`geo.cases.workflow.Role` value.
+    #: A :class:`Role` value.
     role: Mapped[str] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(32))
     #: The unit of a HANDLER or of a DEPARTMENT seat (e.g. "城管执法局").

@@ -11,9 +11,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.accounts.actor import Actor
-from geo.accounts.models import ApiToken, Seat, User, UserGrid
+from geo.accounts.models import ApiToken, Role, Seat, User, UserGrid
 from geo.accounts.units import require_units
-from geo.cases.workflow import Role
 from geo.clock import utcnow
 from geo.errors import DomainError
 from geo.grids.models import Grid

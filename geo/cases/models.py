@@ -135,7 +135,7 @@ class Case(Base):
     close_work_hours: Mapped[float | None] = mapped_column(Float)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     #: Who reported the case handled (the last time), and who verified it: the workflow
-    #: refuses the same account certifying its own work (geo.cases.workflow, Duty).
+    #: refuses the same account certifying its own work (geo.cases.workflow, accounts.actor.Duty).
     handled_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.accounts.actor import Actor
-from geo.accounts.models import Seat, User, UserGrid
+from geo.accounts.models import Role, Seat, User, UserGrid
 from geo.accounts.tokens import issue_token
 from geo.accounts.units import register_units
 from geo.cases.synth_data import (
@@ -23,7 +23,6 @@ from geo.cases.synth_data import (
     RESIDENTS,
 )
 from geo.cases.synth_sim import Crew
-from geo.cases.workflow import Role
 
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂文辉玲华红建国志海燕晓鹏宇浩欣怡佳"

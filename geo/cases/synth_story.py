@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from geo.accounts.actor import Actor
+from geo.accounts.models import Role
 from geo.cases.effects import Lookups
 from geo.cases.synth_data import BASICALLY_SHARE, DEPARTMENT_OF, DEPARTMENTS, GRID_TEAM_SHARE
 from geo.cases.synth_sim import (
@@ -20,7 +21,7 @@ from geo.cases.synth_sim import (
     start,
     verify,
 )
-from geo.cases.workflow import Role, Satisfaction
+from geo.cases.workflow import Satisfaction
 
 
 def unit_for(sim: Sim) -> str | None:

@@ -62,6 +62,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
+from geo.accounts.actor import Actor, CaseScope, Duty, Scope
+from geo.accounts.models import Role
 from geo.cases.worktime import add_working_days
 from geo.errors import DomainError
 
@@ -80,35 +82,6 @@ class CaseStatus(StrEnum):
     ESCALATED = "escalated"  # 三跨升级: district centre leads, waiting for its dispatch
     POSTPONED = "postponed"  # 缓办: handling deferred with approval, clock stopped
     SHELVED = "shelved"  # 挂账: cannot be solved now, kept on the ledger
-
-
-class Role(StrEnum):
-    RESIDENT = "resident"  # 居民
-    GRID_WORKER = "grid_worker"  # 网格员
-    AGENT = "agent"  # 座席员 (district, subdistrict or department seat)
-    HANDLER = "handler"  # 职能部门处置人员
-    ADMIN = "admin"  # 管理员
-    SYSTEM = "system"  # scheduled jobs
-
-
-class Scope(StrEnum):
-    """How the actor must relate to the case; the caller resolves it into ``in_scope``."""
-
-    ANY = "any"  # anyone holding the role (unused by the current table)
-    REPORTER = "reporter"  # the account that reported the case (for a hotline call: the agent)
-    GRID = "grid"  # the case's grid lies under one of the actor's grids; a district seat: all
-    L3_GRID = "l3_grid"  # a grid worker whose L3 grid (or a grid under it) holds the case
-    DEPARTMENT = "department"  # the case is dispatched to the actor's unit (dept or grid team)
-    DISTRICT = "district"  # a district-level agent seat
-    SUPERVISOR = "supervisor"  # a district seat, or a subdistrict seat over the case's grid
-    PATROL = "patrol"  # the grid worker who reported the case, in whose grids it lies
-
-
-class Duty(StrEnum):
-    """A part an account played in a case that bars it from a later action on the case."""
-
-    HANDLED = "handled"  # reported the case handled (处置)
-    VERIFIED = "verified"  # verified the fix on site (核查)
 
 
 class Action(StrEnum):
@@ -311,6 +284,20 @@ def scope_for(action: Action, status: CaseStatus, role: Role | None = None) -> S
     if role is not None and (own := dict(transition.role_scopes).get(role)) is not None:
         return own
     return dict(transition.scope_overrides).get(status, transition.scope)
+
+
+def may(actor: Actor, action: Action, status: CaseStatus, case: CaseScope) -> bool:
+    """Whether the table lets ``actor`` take ``action`` on ``case`` now: role, the role's
+    scope for the status (``Actor.in_scope``), and no barring duty (notes and versions
+    aside)."""
+    row = TRANSITIONS[action]
+    if status not in row.sources or actor.role not in row.roles:
+        return False
+    if actor.role is not Role.SYSTEM and not actor.in_scope(
+        scope_for(action, status, actor.role), case
+    ):
+        return False
+    return not (row.excludes & actor.duties(case))
 
 
 def target_for(

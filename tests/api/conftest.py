@@ -28,9 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.cli import dbadmin
 from api.cli.seeding_places import seed_places
 from api.settings import Settings
-from geo.accounts.models import Seat, User
+from geo.accounts.models import Role, Seat, User
 from geo.accounts.tokens import issue_token
-from geo.cases.workflow import Role
 from geo.db import make_engine, make_sessionmaker
 from tests.builders.accounts import World, build_world
 from tests.builders.clients import served

@@ -8,7 +8,8 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from geo.cases.workflow import Action, Role
+from geo.accounts.models import Role
+from geo.cases.workflow import Action
 from tests.builders.accounts import account_token
 from tests.builders.case_api import point
 from tests.builders.cases import CO_HANDLERS, DEPARTMENT, NOTE

@@ -9,7 +9,7 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from geo.cases.workflow import Role
+from geo.accounts.models import Role
 from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from tests.builders.accounts import account_token
 from tests.builders.clients import gql

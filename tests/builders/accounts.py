@@ -10,11 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from geo.accounts.models import Seat
+from geo.accounts.models import Role, Seat
 from geo.accounts.service import create_user
 from geo.accounts.tokens import issue_token
 from geo.accounts.units import register_units
-from geo.cases.workflow import Role
 from geo.db import make_sessionmaker
 from geo.grids.models import Grid
 from geo.grids.service import import_grids, replace_workers

@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.accounts.actor import Actor
-from geo.accounts.models import Seat
+from geo.accounts.models import Role, Seat
 from geo.accounts.service import create_user, get_actor
 from geo.accounts.units import register_units
 from geo.cases.categories import Channel, LocationSource
 from geo.cases.models import Case
 from geo.cases.reporting import ReportResult, report_case
 from geo.cases.transitions import Transitioned, act
-from geo.cases.workflow import Action, CaseStatus, Role, Satisfaction
+from geo.cases.workflow import Action, CaseStatus, Satisfaction
 from geo.coords import LonLat
 from geo.grids.queries import get_grid
 from geo.grids.service import WorkerInput, import_grids, replace_workers

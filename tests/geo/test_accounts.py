@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo.accounts.actor import Actor, CaseScope
-from geo.accounts.models import ApiToken, Seat
+from geo.accounts.actor import Actor, CaseScope, Scope
+from geo.accounts.models import ApiToken, Role, Seat
 from geo.accounts.service import (
     InvalidUser,
     UnknownGrid,
@@ -28,7 +28,6 @@ from geo.accounts.tokens import (
     revoke_token,
     tokens_of,
 )
-from geo.cases.workflow import Role, Scope
 from geo.clock import utcnow
 from tests.builders.cases import tiny_grids
 

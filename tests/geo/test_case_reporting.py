@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from geo.accounts.models import Seat
+from geo.accounts.models import Role, Seat
 from geo.cases.audit import case_trail
 from geo.cases.categories import Channel, LocationSource, Stage, get_case_category
 from geo.cases.chain import GENESIS
@@ -21,7 +21,6 @@ from geo.cases.models import Case, CaseEvent
 from geo.cases.queries import case_location
 from geo.cases.reporting import report_case
 from geo.cases.routing import RoutingReason
-from geo.cases.workflow import Role
 from geo.db import make_sessionmaker
 from geo.errors import DomainError
 from tests.builders.cases import T0, TINY_WORKERS, at, make_actor, report, tiny_grids

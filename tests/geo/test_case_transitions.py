@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo.accounts.models import Seat
+from geo.accounts.models import Role, Seat
 from geo.cases.audit import case_trail
 from geo.cases.categories import Channel, LocationSource, Stage, get_case_category
 from geo.cases.errors import CaseNotFound, InvalidCaseInput, MergeTargetInvalid, VersionConflict
@@ -25,7 +25,6 @@ from geo.cases.workflow import (
     EvaluationPending,
     IllegalTransition,
     NoteRequired,
-    Role,
     Satisfaction,
     allowed_actions,
 )

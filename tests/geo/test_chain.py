@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo.accounts.models import Role
 from geo.cases.chain import (
     GENESIS,
     HASHED_FIELDS,
@@ -16,7 +17,7 @@ from geo.cases.chain import (
     event_digest,
     verify_chain,
 )
-from geo.cases.workflow import Action, CaseStatus, Role
+from geo.cases.workflow import Action, CaseStatus
 
 CST = timezone(timedelta(hours=8))
 PROPERTY = settings(max_examples=300, deadline=None, database=None)

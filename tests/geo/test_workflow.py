@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from geo.accounts.actor import Scope
+from geo.accounts.models import Role
 from geo.cases.workflow import (
     TERMINAL,
     TRANSITIONS,
@@ -21,10 +23,8 @@ from geo.cases.workflow import (
     EvaluationPending,
     IllegalTransition,
     NoteRequired,
-    Role,
     Satisfaction,
     SatisfactionRequired,
-    Scope,
     allowed_actions,
     check_transition,
     evaluation_expires_at,

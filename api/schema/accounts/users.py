@@ -20,9 +20,8 @@ from api.schema.places.args import no_nul
 from api.schema.places.errors import NotFoundError, typed_error
 from geo.accounts import service as accounts
 from geo.accounts import tokens
-from geo.accounts.models import Seat, User
+from geo.accounts.models import Role, Seat, User
 from geo.accounts.units import UnknownUnit
-from geo.cases.workflow import Role
 from geo.errors import DomainError
 
 MAX_USERS_PAGE = 100

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from geo.accounts.models import Seat
+from geo.accounts.models import Role, Seat
 from geo.cases.categories import Channel, LocationSource
 from geo.cases.routing import RoutingReason
-from geo.cases.workflow import Action, CaseStatus, Role, Satisfaction
+from geo.cases.workflow import Action, CaseStatus, Satisfaction
 
 CaseStatusType = strawberry.enum(
     CaseStatus,

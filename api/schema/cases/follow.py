@@ -24,11 +24,12 @@ from api.schema.common import CoordSystemType, Point
 from api.schema.context import Info
 from api.schema.grids.types import Grid
 from api.schema.places.errors import NotFoundError
+from geo.accounts.models import Role
 from geo.cases.follow import FollowedCaseNotFound, evaluate_followed, followed_case
 from geo.cases.models import Case as CaseModel
 from geo.cases.models import CaseEvent as EventModel
 from geo.cases.queries import case_location, is_overdue
-from geo.cases.workflow import CaseStatus, Role, Satisfaction, evaluation_expires_at
+from geo.cases.workflow import CaseStatus, Satisfaction, evaluation_expires_at
 from geo.coords import CoordSystem
 
 FOLLOW_HELP = (

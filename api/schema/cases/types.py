@@ -23,7 +23,7 @@ from api.schema.context import Info
 from api.schema.grids.types import Grid, GridWorker
 from api.schema.permissions import contact_visible
 from geo.accounts.actor import CaseScope
-from geo.accounts.models import User
+from geo.accounts.models import Role, User
 from geo.cases.categories import CASE_CATEGORIES, Channel, LocationSource
 from geo.cases.categories import CaseCategory as CategoryModel
 from geo.cases.deadlines import is_provisional
@@ -31,13 +31,7 @@ from geo.cases.models import Case as CaseModel
 from geo.cases.models import CaseEvent as EventModel
 from geo.cases.queries import case_location, is_overdue
 from geo.cases.routing import RoutingReason
-from geo.cases.workflow import (
-    CaseStatus,
-    Role,
-    Satisfaction,
-    allowed_actions,
-    waits_for_evaluation,
-)
+from geo.cases.workflow import CaseStatus, Satisfaction, allowed_actions, may, waits_for_evaluation
 from geo.clock import utcnow
 from geo.coords import CoordSystem
 from geo.grids.models import GridWorker as GridWorkerModel
@@ -304,7 +298,8 @@ class Case:
         return [
             a
             for a in allowed_actions(status, actor.role)
-            if actor.may(a, status, scope) and not waits_for_evaluation(a, status, verified_at, now)
+            if may(actor, a, status, scope)
+            and not waits_for_evaluation(a, status, verified_at, now)
         ]
 
     async def scope(self, info: Info) -> CaseScope:

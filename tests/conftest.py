@@ -1,9 +1,16 @@
-"""Fixtures: a migrated scratch PostGIS database per test run, and two isolation tiers.
+"""Fixtures: two migrated scratch PostGIS databases per test run.
+
+The empty test database, in two isolation tiers:
 
 - `db`: a session on one connection inside an outer transaction that is always rolled back
   (domain tests; fast, nothing persists).
 - `client` / `context`: the app's real sessionmaker (resolvers open several sessions); every
   table is truncated after the test.
+
+The seeded database (`seeded_*`): what `circle seed` loads, built once per session — the
+synthetic district with its workers, merchants, service points, circle codes, demo users and
+the demo year of cases. READ-ONLY: the headline figures depend on it; a test that writes
+there does so in a transaction it rolls back (`seeded_db`).
 
 What the tests build (districts, cases, accounts, clients) is in tests/builders/.
 """
@@ -12,15 +19,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from api.cli import dbadmin
 from api.schema.context import Context
 from api.settings import Settings, load_settings
-from geo.accounts.models import Role
+from geo.accounts.models import Seat, User
+from geo.accounts.tokens import issue_token
+from geo.cases.workflow import Role
 from geo.db import make_engine, make_sessionmaker
 from tests.builders.accounts import account_token
 from tests.builders.clients import served
@@ -102,18 +113,19 @@ async def admin_client(client: httpx.AsyncClient, engine: AsyncEngine) -> httpx.
     return client
 
 
-# -- the synthetic district, loaded once into a database of its own (read-only tests) --------
+# -- the demo district and its year of cases, loaded once into a database of its own --------
 
 SEEDED_DATABASE = f"circle_test_seeded_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
 def seeded_url(server_url: str) -> Iterator[str]:
+    """`circle seed` with its cases: the only place the tests synthesise the demo year."""
     from api.cli.seeding import run_seed
 
     url = dbadmin.create_database(server_url, SEEDED_DATABASE)
     dbadmin.upgrade(url)
-    run_seed(url, only_if_empty=False)
+    run_seed(url, only_if_empty=False, cases=True)
     yield url
     dbadmin.drop_database(server_url, SEEDED_DATABASE)
 
@@ -151,3 +163,22 @@ async def seeded_client(seeded_settings: Settings) -> AsyncIterator[httpx.AsyncC
     """An HTTP client on the seeded database (READ-ONLY)."""
     async with served(seeded_settings) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+async def seeded_tokens(seeded_engine: AsyncEngine) -> dict[str, str]:
+    """A fresh token for the first demo user of each kind (the seed's printed ones are lost)."""
+    kinds = {
+        "district_agent": (User.seat == Seat.DISTRICT.value),
+        "subdistrict_agent": (User.seat == Seat.SUBDISTRICT.value),
+        "grid_worker": (User.role == Role.GRID_WORKER.value),
+        "resident": (User.role == Role.RESIDENT.value),
+    }
+    tokens: dict[str, str] = {}
+    async with make_sessionmaker(seeded_engine).begin() as session:
+        for kind, condition in kinds.items():
+            user_id = await session.scalar(select(User.id).where(condition).order_by(User.id))
+            assert user_id is not None, kind
+            issued = await issue_token(session, user_id=user_id, ttl=timedelta(hours=2))
+            tokens[kind] = issued.plaintext
+    return tokens

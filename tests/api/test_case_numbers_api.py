@@ -84,8 +84,8 @@ async def test_concurrent_reports_take_consecutive_numbers(
     assert sorted(numbers) == [f"{year}-{n:06d}" for n in range(1, 8)]
 
 
-async def test_the_seeded_year_agrees_with_the_counters(year_engine: AsyncEngine) -> None:
-    async with year_engine.connect() as conn:
+async def test_the_seeded_year_agrees_with_the_counters(seeded_engine: AsyncEngine) -> None:
+    async with seeded_engine.connect() as conn:
         rows = await conn.execute(
             text(
                 "SELECT split_part(number, '-', 1)::int AS year,"
@@ -104,9 +104,9 @@ async def test_the_seeded_year_agrees_with_the_counters(year_engine: AsyncEngine
         assert counters[year] == len(found)
 
 
-async def test_a_report_after_the_seed_takes_the_next_number(year_engine: AsyncEngine) -> None:
+async def test_a_report_after_the_seed_takes_the_next_number(seeded_engine: AsyncEngine) -> None:
     # In a transaction rolled back afterwards: the demo year is shared and read-only.
-    async with year_engine.connect() as conn:
+    async with seeded_engine.connect() as conn:
         outer = await conn.begin()
         async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
             now = utcnow()

@@ -33,9 +33,9 @@ async def test_without_a_grid_the_children_are_the_subdistricts(
 
 
 async def test_the_demo_district_has_seventeen(
-    year_client: httpx.AsyncClient, year_tokens: dict[str, str]
+    seeded_client: httpx.AsyncClient, seeded_tokens: dict[str, str]
 ) -> None:
-    answer = await gql(year_client, BY_CHILD, year_tokens["district_agent"])
+    answer = await gql(seeded_client, BY_CHILD, seeded_tokens["district_agent"])
     rows = answer["caseStats"]["rows"]
     children = [r["childGrid"] for r in rows if r["childGrid"] is not None]
     l1 = sorted(g.code for g in synth_district() if g.level == "L1")

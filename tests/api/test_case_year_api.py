@@ -32,9 +32,9 @@ query ($grid: String, $groupBy: CaseStatsGroupBy, $from: String) {
 
 
 async def test_the_seed_headline_figures(
-    year_client: httpx.AsyncClient, year_tokens: dict[str, str]
+    seeded_client: httpx.AsyncClient, seeded_tokens: dict[str, str]
 ) -> None:
-    answer = (await gql(year_client, STATS, year_tokens["district_agent"]))["caseStats"]
+    answer = (await gql(seeded_client, STATS, seeded_tokens["district_agent"]))["caseStats"]
     (row,) = answer["rows"]
     assert (row["received"], row["closed"]) == (SEED_RECEIVED, SEED_CLOSED)  # 17,182 / 17,154
     assert round(row["closureRate"] * 100, 2) == 99.88
@@ -45,20 +45,20 @@ async def test_the_seed_headline_figures(
 
 
 async def test_statistics_roll_up_and_group(
-    year_client: httpx.AsyncClient, year_tokens: dict[str, str]
+    seeded_client: httpx.AsyncClient, seeded_tokens: dict[str, str]
 ) -> None:
-    token = year_tokens["district_agent"]
+    token = seeded_tokens["district_agent"]
     district = next(g.code for g in synth_district() if g.level == "DISTRICT")
-    by_l1 = await gql(year_client, STATS, token, grid=district, groupBy="CHILD_GRID")
+    by_l1 = await gql(seeded_client, STATS, token, grid=district, groupBy="CHILD_GRID")
     rows = by_l1["caseStats"]["rows"]
     assert len(rows) == 17 and {r["childGrid"]["level"] for r in rows} == {"L1"}
-    (whole,) = (await gql(year_client, STATS, token, grid=district))["caseStats"]["rows"]
+    (whole,) = (await gql(seeded_client, STATS, token, grid=district))["caseStats"]["rows"]
     assert sum(r["closed"] for r in rows) == whole["closed"]
-    months = (await gql(year_client, STATS, token, groupBy="MONTH"))["caseStats"]["rows"]
+    months = (await gql(seeded_client, STATS, token, groupBy="MONTH"))["caseStats"]["rows"]
     assert 12 <= len(months) <= 13 and all(len(m["month"]) == 7 for m in months)
-    categories = (await gql(year_client, STATS, token, groupBy="CATEGORY"))["caseStats"]["rows"]
+    categories = (await gql(seeded_client, STATS, token, groupBy="CATEGORY"))["caseStats"]["rows"]
     assert len(categories) == 10 and all(r["category"]["code"] for r in categories)
-    later = (await gql(year_client, STATS, token, **{"from": "2100-01-01"}))["caseStats"]
+    later = (await gql(seeded_client, STATS, token, **{"from": "2100-01-01"}))["caseStats"]
     assert later["rows"][0]["reported"] == 0 and later["rows"][0]["closureRate"] is None
 
 
@@ -69,19 +69,19 @@ query ($code: String!) { grid(code: $code) { caseStats { __typename
 
 
 async def test_grid_case_stats_within_and_outside_the_callers_grids(
-    year_client: httpx.AsyncClient, year_tokens: dict[str, str]
+    seeded_client: httpx.AsyncClient, seeded_tokens: dict[str, str]
 ) -> None:
-    token = year_tokens["subdistrict_agent"]
-    viewer = await gql(year_client, "{ viewer { role seat grids { code } } }", token)
+    token = seeded_tokens["subdistrict_agent"]
+    viewer = await gql(seeded_client, "{ viewer { role seat grids { code } } }", token)
     (own,) = [g["code"] for g in viewer["viewer"]["grids"]]
     other = next(g.code for g in synth_district() if g.level == "L1" and g.code != own)
-    mine = (await gql(year_client, GRID_STATS, token, code=own))["grid"]["caseStats"]
+    mine = (await gql(seeded_client, GRID_STATS, token, code=own))["grid"]["caseStats"]
     assert mine["__typename"] == "CaseStatsReport" and mine["rows"][0]["received"] > 100
-    theirs = (await gql(year_client, GRID_STATS, token, code=other))["grid"]["caseStats"]
+    theirs = (await gql(seeded_client, GRID_STATS, token, code=other))["grid"]["caseStats"]
     assert theirs["__typename"] == "NotPermittedError"
-    resident = (await gql(year_client, STATS, year_tokens["resident"]))["caseStats"]
+    resident = (await gql(seeded_client, STATS, seeded_tokens["resident"]))["caseStats"]
     assert resident["__typename"] == "NotPermittedError"
-    anonymous = (await gql(year_client, STATS))["caseStats"]
+    anonymous = (await gql(seeded_client, STATS))["caseStats"]
     assert anonymous["__typename"] == "AuthenticationRequiredError"
 
 
@@ -94,12 +94,12 @@ PAGE = """{ cases(first: 100) { ... on CaseConnection { edges { node {
 
 
 async def test_a_page_of_100_cases_with_grids_ancestors_and_last_events_costs_5_statements(
-    year_client: httpx.AsyncClient, year_tokens: dict[str, str], statements: Any
+    seeded_client: httpx.AsyncClient, seeded_tokens: dict[str, str], statements: Any
 ) -> None:
-    token = year_tokens["district_agent"]
-    await gql(year_client, "{ viewer { name } }", token)  # the token's first use is recorded
+    token = seeded_tokens["district_agent"]
+    await gql(seeded_client, "{ viewer { name } }", token)  # the token's first use is recorded
     with statements() as sent:
-        page = (await gql(year_client, PAGE, token))["cases"]
+        page = (await gql(seeded_client, PAGE, token))["cases"]
     nodes = [e["node"] for e in page["edges"]]
     assert len(nodes) == 100 and page["pageInfo"]["hasNextPage"]
     assert all(len(n["grid"]["ancestors"]) == 5 for n in nodes if n["grid"])

@@ -38,8 +38,8 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
-def demo_code(places_url: str) -> str:
-    with psycopg.connect(places_url) as conn:
+def demo_code(seeded_url: str) -> str:
+    with psycopg.connect(seeded_url) as conn:
         row = conn.execute(
             "SELECT code FROM circle_codes WHERE retired_at IS NULL ORDER BY id LIMIT 1"
         ).fetchone()
@@ -131,18 +131,18 @@ def qr_matrix(url: str) -> list[list[int]]:
 
 
 async def test_qr_images_carry_the_circle_url(
-    places_client: httpx.AsyncClient, demo_code: str, seeded_settings: Settings
+    seeded_client: httpx.AsyncClient, demo_code: str, seeded_settings: Settings
 ) -> None:
     url = f"{seeded_settings.public_url}/c/{demo_code}"
-    png = await places_client.get(f"/qr/{demo_code}.png")
+    png = await seeded_client.get(f"/qr/{demo_code}.png")
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert png_modules(png.content, scale=10, border=4) == qr_matrix(url)
-    svg = await places_client.get(f"/qr/{demo_code}.svg")
+    svg = await seeded_client.get(f"/qr/{demo_code}.svg")
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert svg_modules(svg.content, border=4) == qr_matrix(url)
     assert qr_matrix(url) != qr_matrix(url + "x"), "the comparison can tell URLs apart"
     for path in ("/qr/never-issued.png", "/qr/never-issued.svg", "/qr/%00.svg"):
-        assert (await places_client.get(path)).status_code == 404
+        assert (await seeded_client.get(path)).status_code == 404
 
 
 class Links(HTMLParser):
@@ -206,13 +206,13 @@ async def circle_of(client: httpx.AsyncClient, code: str) -> dict[str, Any]:
 
 
 async def test_circle_page_lists_what_is_near(
-    places_client: httpx.AsyncClient, demo_code: str
+    seeded_client: httpx.AsyncClient, demo_code: str
 ) -> None:
-    page = await places_client.get(f"/c/{demo_code}")
+    page = await seeded_client.get(f"/c/{demo_code}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<script" not in page.text and "http" not in page.text.split("<body>")[0]
     assert 'name="viewport"' in page.text
-    circle = await circle_of(places_client, demo_code)
+    circle = await circle_of(seeded_client, demo_code)
     assert circle["place"]["name"] in page.text
     check_page(page.text, circle["circle"])
 
@@ -265,10 +265,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(places_url: str) -> Iterator[int]:
+def served(seeded_url: str) -> Iterator[int]:
     """`circle serve` on the seeded district, in its own process."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": places_url, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATABASE_URL": seeded_url, "LOG_LEVEL": "WARNING"}
     process = subprocess.Popen(
         [sys.executable, "-m", "api", "serve", "--port", str(port)],
         env=env,
@@ -295,7 +295,7 @@ def served(places_url: str) -> Iterator[int]:
 
 @pytest.mark.skipif(not shutil.which(CHROMIUM), reason="chromium is not installed (make test)")
 async def test_circle_page_in_a_headless_browser(
-    served: int, demo_code: str, places_client: httpx.AsyncClient
+    served: int, demo_code: str, seeded_client: httpx.AsyncClient
 ) -> None:
     with tempfile.TemporaryDirectory() as profile:
         browser = await asyncio.create_subprocess_exec(
@@ -309,4 +309,4 @@ async def test_circle_page_in_a_headless_browser(
     assert browser.returncode == 0
     dom = out.decode()
     assert dom.lstrip().lower().startswith("<!doctype html>"), dom[:200]
-    check_page(dom, (await circle_of(places_client, demo_code))["circle"])
+    check_page(dom, (await circle_of(seeded_client, demo_code))["circle"])

@@ -97,10 +97,8 @@ BUILT = {
 
 
 @pytest.fixture
-async def built_client(
-    places_url: str, seeded_settings: Settings
-) -> AsyncIterator[httpx.AsyncClient]:
-    """`places_client` with every node built in Python."""
+async def built_client(seeded_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """`seeded_client` with every node built in Python."""
     async with served(dataclasses.replace(seeded_settings, json_nodes=False)) as http:
         yield http
 
@@ -127,29 +125,29 @@ def page(text: str) -> tuple[list[Any], str | None]:
 
 @pytest.mark.parametrize("query", WRITTEN.values(), ids=WRITTEN.keys())
 async def test_written_nodes_answer_as_built_ones(
-    places_client: httpx.AsyncClient, built_client: httpx.AsyncClient, query: str, statements: Any
+    seeded_client: httpx.AsyncClient, built_client: httpx.AsyncClient, query: str, statements: Any
 ) -> None:
     with statements() as sent:
-        written = await answer(places_client, query)
+        written = await answer(seeded_client, query)
     assert any(WRITTEN_SQL in s for s in sent), "PostgreSQL wrote the nodes"
     assert ordered(written) == ordered(await answer(built_client, query))
     edges, cursor = page(written)
     assert len(edges) >= 10  # a list worth comparing
     if cursor is not None:  # the next page too, from the written page's cursor
-        again = await answer(places_client, query, cursor)
+        again = await answer(seeded_client, query, cursor)
         assert ordered(again) == ordered(await answer(built_client, query, cursor))
         assert page(again)[0] and page(again)[0][0] not in edges
 
 
 async def test_aliases_all_the_way_down_and_an_empty_list(
-    places_client: httpx.AsyncClient, built_client: httpx.AsyncClient, statements: Any
+    seeded_client: httpx.AsyncClient, built_client: httpx.AsyncClient, statements: Any
 ) -> None:
     query = """query ($p: PointInput!) { n: nearbyMerchants(near: $p, radiusM: 800) {
       ... on NearbyMerchantConnection { e: edges { m: distanceM n: node { i: id } } } } }"""
     for near, rows in ((NEAR, 20), ({"longitude": 116.4, "latitude": 39.9}, 0)):  # Beijing
         variables = {"query": query, "variables": {"p": near}}
         with statements() as sent:
-            written = (await places_client.post("/graphql", json=variables)).text
+            written = (await seeded_client.post("/graphql", json=variables)).text
         assert any(WRITTEN_SQL in s for s in sent)
         built = (await built_client.post("/graphql", json=variables)).text
         assert ordered(written) == ordered(built)
@@ -158,10 +156,10 @@ async def test_aliases_all_the_way_down_and_an_empty_list(
 
 @pytest.mark.parametrize("query", BUILT.values(), ids=BUILT.keys())
 async def test_other_selections_are_built_in_python(
-    places_client: httpx.AsyncClient, built_client: httpx.AsyncClient, query: str, statements: Any
+    seeded_client: httpx.AsyncClient, built_client: httpx.AsyncClient, query: str, statements: Any
 ) -> None:
     with statements() as sent:
-        written = await answer(places_client, query)
+        written = await answer(seeded_client, query)
     assert sent and not any(WRITTEN_SQL in s for s in sent)
     assert ordered(written) == ordered(await answer(built_client, query))
     assert len(page(written)[0]) >= 10

@@ -42,8 +42,8 @@ class Row:
 
 
 @pytest.fixture(scope="module")
-def merchant_rows(places_url: str) -> list[Row]:
-    with psycopg.connect(places_url) as conn:
+def merchant_rows(seeded_url: str) -> list[Row]:
+    with psycopg.connect(seeded_url) as conn:
         found = conn.execute(
             "SELECT id, name, category, status, opening_hours, ST_X(location), ST_Y(location) "
             "FROM merchants"
@@ -108,9 +108,9 @@ def same_answer(edges: list[Any], want: list[tuple[int, float]]) -> None:
 
 
 async def test_paging_yields_every_merchant_once_in_geodesic_order(
-    places_client: httpx.AsyncClient, merchant_rows: list[Row]
+    seeded_client: httpx.AsyncClient, merchant_rows: list[Row]
 ) -> None:
-    edges = await all_pages(places_client, 37, p=point(*CENTRE), r=250.0)
+    edges = await all_pages(seeded_client, 37, p=point(*CENTRE), r=250.0)
     want = expected(merchant_rows, *CENTRE, 250.0)
     assert len(want) > 100, "the centre is dense: several pages"
     same_answer(edges, want)
@@ -121,38 +121,38 @@ async def test_paging_yields_every_merchant_once_in_geodesic_order(
 
 
 async def test_a_sparse_place_and_the_default_radius(
-    places_client: httpx.AsyncClient, merchant_rows: list[Row]
+    seeded_client: httpx.AsyncClient, merchant_rows: list[Row]
 ) -> None:
-    edges = await all_pages(places_client, 100, p=point(*EDGE))  # radiusM defaults to 1000
+    edges = await all_pages(seeded_client, 100, p=point(*EDGE))  # radiusM defaults to 1000
     same_answer(edges, expected(merchant_rows, *EDGE, 1000.0))
 
 
-async def test_the_radius_edge_is_inclusive(places_client: httpx.AsyncClient) -> None:
-    first = await gql(places_client, NEARBY, p=point(*EDGE), r=800.0, first=10)
+async def test_the_radius_edge_is_inclusive(seeded_client: httpx.AsyncClient) -> None:
+    first = await gql(seeded_client, NEARBY, p=point(*EDGE), r=800.0, first=10)
     tenth = first["nearbyMerchants"]["edges"][9]
     edge_m = tenth["distanceM"]
-    at_edge = await all_pages(places_client, 100, p=point(*EDGE), r=edge_m)
+    at_edge = await all_pages(seeded_client, 100, p=point(*EDGE), r=edge_m)
     assert at_edge[-1]["node"]["id"] == tenth["node"]["id"]
-    just_inside = await all_pages(places_client, 100, p=point(*EDGE), r=edge_m - 0.01)
+    just_inside = await all_pages(seeded_client, 100, p=point(*EDGE), r=edge_m - 0.01)
     assert [e["node"]["id"] for e in just_inside] == [e["node"]["id"] for e in at_edge[:-1]]
 
 
-async def test_category_filter(places_client: httpx.AsyncClient, merchant_rows: list[Row]) -> None:
+async def test_category_filter(seeded_client: httpx.AsyncClient, merchant_rows: list[Row]) -> None:
     wanted = {"pharmacy", "bookstore"}
-    edges = await all_pages(places_client, 50, p=point(*CENTRE), r=1500.0, c=sorted(wanted))
+    edges = await all_pages(seeded_client, 50, p=point(*CENTRE), r=1500.0, c=sorted(wanted))
     want = expected(merchant_rows, *CENTRE, 1500.0, keep=lambda r: r.category in wanted)
     same_answer(edges, want)
     assert {e["node"]["category"]["code"] for e in edges} == wanted
 
 
 async def test_text_filter_matches_chinese_substrings(
-    places_client: httpx.AsyncClient, merchant_rows: list[Row]
+    seeded_client: httpx.AsyncClient, merchant_rows: list[Row]
 ) -> None:
     def has(text: str) -> Any:
         return lambda r: text in unicodedata.normalize("NFKC", r.name).lower()
 
     for text in ("药", "超市", "老王"):
-        edges = await all_pages(places_client, 100, p=point(*CENTRE), r=2000.0, t=text)
+        edges = await all_pages(seeded_client, 100, p=point(*CENTRE), r=2000.0, t=text)
         same_answer(edges, expected(merchant_rows, *CENTRE, 2000.0, keep=has(text)))
 
 
@@ -165,7 +165,7 @@ async def test_text_filter_matches_chinese_substrings(
     ],
 )
 async def test_open_at_honours_the_opening_hours(
-    places_client: httpx.AsyncClient, merchant_rows: list[Row], local: str
+    seeded_client: httpx.AsyncClient, merchant_rows: list[Row], local: str
 ) -> None:
     when = datetime.fromisoformat(local).replace(tzinfo=TIMEZONE)
 
@@ -174,15 +174,15 @@ async def test_open_at_honours_the_opening_hours(
 
     want = expected(merchant_rows, *CENTRE, 600.0, keep=open_then)
     for at in (local, when.isoformat(), when.astimezone(UTC).isoformat()):  # same instant
-        edges = await all_pages(places_client, 100, p=point(*CENTRE), r=600.0, at=at)
+        edges = await all_pages(seeded_client, 100, p=point(*CENTRE), r=600.0, at=at)
         same_answer(edges, want)
 
 
-async def test_gcj02_in_and_out(places_client: httpx.AsyncClient) -> None:
+async def test_gcj02_in_and_out(seeded_client: httpx.AsyncClient) -> None:
     gcj = wgs84_to_gcj02(*CENTRE)
-    wgs = await gql(places_client, NEARBY, p=point(*CENTRE), r=300.0, first=5)
+    wgs = await gql(seeded_client, NEARBY, p=point(*CENTRE), r=300.0, first=5)
     from_gcj = await gql(
-        places_client, NEARBY, p=point(*gcj, "GCJ02"), r=300.0, first=5, out="GCJ02"
+        seeded_client, NEARBY, p=point(*gcj, "GCJ02"), r=300.0, first=5, out="GCJ02"
     )
     a, b = wgs["nearbyMerchants"]["edges"], from_gcj["nearbyMerchants"]["edges"]
     assert [e["node"]["id"] for e in a] == [e["node"]["id"] for e in b]
@@ -217,10 +217,10 @@ async def test_gcj02_in_and_out(places_client: httpx.AsyncClient) -> None:
     ],
 )
 async def test_bad_arguments_are_typed_errors(
-    places_client: httpx.AsyncClient, variables: dict[str, Any], typename: str, argument: Any
+    seeded_client: httpx.AsyncClient, variables: dict[str, Any], typename: str, argument: Any
 ) -> None:
     variables = {"p": point(*CENTRE), **variables}
-    result = (await gql(places_client, NEARBY, **variables))["nearbyMerchants"]
+    result = (await gql(seeded_client, NEARBY, **variables))["nearbyMerchants"]
     assert result["__typename"] == typename, result
     assert result["message"]
     if argument:
@@ -243,8 +243,8 @@ query ($p: PointInput!, $r: Float, $k: [String!], $first: Int, $after: String) {
 """
 
 
-async def test_nearby_service_points(places_client: httpx.AsyncClient, places_url: str) -> None:
-    with psycopg.connect(places_url) as conn:
+async def test_nearby_service_points(seeded_client: httpx.AsyncClient, seeded_url: str) -> None:
+    with psycopg.connect(seeded_url) as conn:
         rows = conn.execute(
             "SELECT id, kind, ST_X(location), ST_Y(location) FROM service_points"
         ).fetchall()
@@ -259,7 +259,7 @@ async def test_nearby_service_points(places_client: httpx.AsyncClient, places_ur
     after = None
     while True:
         page = (
-            await gql(places_client, SERVICE_POINTS, p=point(*CENTRE), r=2500.0, k=kinds,
+            await gql(seeded_client, SERVICE_POINTS, p=point(*CENTRE), r=2500.0, k=kinds,
                       first=7, after=after)
         )["nearbyServicePoints"]  # fmt: skip
         got += page["edges"]
@@ -268,20 +268,20 @@ async def test_nearby_service_points(places_client: httpx.AsyncClient, places_ur
         after = page["pageInfo"]["endCursor"]
     assert [int(e["node"]["id"]) for e in got] == [i for _, i in want]
     assert {e["node"]["kind"]["code"] for e in got} <= set(kinds)
-    bad = await gql(places_client, SERVICE_POINTS, p=point(*CENTRE), k=["toilet"])
+    bad = await gql(seeded_client, SERVICE_POINTS, p=point(*CENTRE), k=["toilet"])
     assert bad["nearbyServicePoints"]["__typename"] == "UnknownServicePointKindError"
     assert "servicePointKinds" in bad["nearbyServicePoints"]["message"]
 
 
 async def test_a_page_of_100_merchants_with_grids_and_ancestors_costs_a_few_statements(
-    places_client: httpx.AsyncClient, statements: Any
+    seeded_client: httpx.AsyncClient, statements: Any
 ) -> None:
     query = """query ($p: PointInput!) { nearbyMerchants(near: $p, first: 100) {
         ... on NearbyMerchantConnection { edges { node { id name telUri openingHours
             grid { code ancestors { code level } parent { code } } } } } } }"""
-    await gql(places_client, query, p=point(*CENTRE))  # connections open (and set up) first
+    await gql(seeded_client, query, p=point(*CENTRE))  # connections open (and set up) first
     with statements() as sent:
-        data = await gql(places_client, query, p=point(*CENTRE))
+        data = await gql(seeded_client, query, p=point(*CENTRE))
     edges = data["nearbyMerchants"]["edges"]
     assert len(edges) == 100
     assert all(len(e["node"]["grid"]["ancestors"]) == 5 for e in edges)
@@ -289,16 +289,16 @@ async def test_a_page_of_100_merchants_with_grids_and_ancestors_costs_a_few_stat
 
 
 async def test_a_page_of_grids_with_their_merchants_costs_a_few_statements(
-    places_client: httpx.AsyncClient, statements: Any
+    seeded_client: httpx.AsyncClient, statements: Any
 ) -> None:
     query = """{ grids(level: MICRO, first: 100) { ... on GridConnection { edges { node { code
         merchants(first: 3) { ... on MerchantConnection { edges { node { name
             grid { code } } } } }
         servicePoints(first: 2) { ... on ServicePointConnection { edges { node { name } } } }
     } } } } }"""
-    await gql(places_client, query)
+    await gql(seeded_client, query)
     with statements() as sent:
-        data = await gql(places_client, query)
+        data = await gql(seeded_client, query)
     nodes = [e["node"] for e in data["grids"]["edges"]]
     assert len(nodes) == 100
     for node in nodes:

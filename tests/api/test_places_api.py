@@ -17,9 +17,9 @@ GEOD = Geod(ellps="WGS84")
 CENTRE = {"longitude": 113.62, "latitude": 34.725}
 
 
-async def test_the_taxonomy(places_client: httpx.AsyncClient) -> None:
+async def test_the_taxonomy(seeded_client: httpx.AsyncClient) -> None:
     data = await gql(
-        places_client,
+        seeded_client,
         """{ all: merchantCategories { code zh en group groupZh reachMinutes reachM }
              basic: merchantCategories(group: BASIC) { code reachMinutes }
              servicePointKinds { code zh en } }""",
@@ -51,9 +51,9 @@ SUBTREE = """query ($grid: String!, $c: [String!], $after: String) {
 
 
 async def test_merchants_of_a_grid_subtree_paged(
-    places_client: httpx.AsyncClient, places_url: str
+    seeded_client: httpx.AsyncClient, seeded_url: str
 ) -> None:
-    with psycopg.connect(places_url) as conn:
+    with psycopg.connect(seeded_url) as conn:
         (l3,) = conn.execute(
             "SELECT code FROM grids WHERE level = 'L3' ORDER BY code LIMIT 1 OFFSET 40"
         ).fetchone()  # type: ignore[misc]
@@ -68,7 +68,7 @@ async def test_merchants_of_a_grid_subtree_paged(
     seen: list[int] = []
     after = None
     while True:
-        page = (await gql(places_client, SUBTREE, grid=l3, after=after))["merchants"]
+        page = (await gql(seeded_client, SUBTREE, grid=l3, after=after))["merchants"]
         seen += [int(e["node"]["id"]) for e in page["edges"]]
         assert all(e["node"]["grid"]["code"].startswith(l3) for e in page["edges"])
         if not page["pageInfo"]["hasNextPage"]:
@@ -76,13 +76,13 @@ async def test_merchants_of_a_grid_subtree_paged(
         after = page["pageInfo"]["endCursor"]
     assert want and seen == want
 
-    only = (await gql(places_client, SUBTREE, grid=l3, c=["restaurant"]))["merchants"]
+    only = (await gql(seeded_client, SUBTREE, grid=l3, c=["restaurant"]))["merchants"]
     assert {e["node"]["category"]["code"] for e in only["edges"]} == {"restaurant"}
-    missing = (await gql(places_client, SUBTREE, grid="NOPE"))["merchants"]
+    missing = (await gql(seeded_client, SUBTREE, grid="NOPE"))["merchants"]
     assert missing["__typename"] == "NotFoundError" and missing["kind"] == "grid"
-    bad = (await gql(places_client, SUBTREE, grid=l3, c=["nope"]))["merchants"]
+    bad = (await gql(seeded_client, SUBTREE, grid=l3, c=["nope"]))["merchants"]
     assert bad == {"__typename": "UnknownCategoryError", "code": "nope"}
-    cursor = (await gql(places_client, SUBTREE, grid=l3, after="!!"))["merchants"]
+    cursor = (await gql(seeded_client, SUBTREE, grid=l3, after="!!"))["merchants"]
     assert cursor == {"__typename": "InvalidArgumentError", "argument": "after"}
 
 
@@ -93,11 +93,11 @@ BY_ID = """query ($id: ID!) {
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "abc", "99999999999999999999", "1e3", "١"])
-async def test_lookups_by_id(places_client: httpx.AsyncClient, bad: str) -> None:
-    found = await gql(places_client, BY_ID, id="7")
+async def test_lookups_by_id(seeded_client: httpx.AsyncClient, bad: str) -> None:
+    found = await gql(seeded_client, BY_ID, id="7")
     assert found["merchant"]["id"] == "7" and found["merchant"]["location"]["system"] == "GCJ02"
     assert found["servicePoint"]["id"] == "7"
-    assert await gql(places_client, BY_ID, id=bad) == {"merchant": None, "servicePoint": None}
+    assert await gql(seeded_client, BY_ID, id=bad) == {"merchant": None, "servicePoint": None}
 
 
 CIRCLE = """query ($p: PointInput!, $m: Float) {
@@ -120,11 +120,11 @@ CIRCLE = """query ($p: PointInput!, $m: Float) {
     "where", [CENTRE, {"longitude": 113.57, "latitude": 34.69}], ids=["centre", "outskirts"]
 )
 async def test_service_circle_against_an_independent_count(
-    places_client: httpx.AsyncClient, places_url: str, where: dict[str, float]
+    seeded_client: httpx.AsyncClient, seeded_url: str, where: dict[str, float]
 ) -> None:
-    circle = (await gql(places_client, CIRCLE, p=where))["serviceCircle"]
+    circle = (await gql(seeded_client, CIRCLE, p=where))["serviceCircle"]
     assert circle["minutes"] == 15 and circle["radiusM"] == pytest.approx(15 * 80 / 1.3)
-    with psycopg.connect(places_url) as conn:
+    with psycopg.connect(seeded_url) as conn:
         rows = conn.execute(
             "SELECT id, category, ST_X(location), ST_Y(location) FROM merchants "
             "WHERE status = 'OPEN'"
@@ -156,12 +156,12 @@ async def test_service_circle_against_an_independent_count(
         )
 
 
-async def test_service_circle_bad_arguments(places_client: httpx.AsyncClient) -> None:
+async def test_service_circle_bad_arguments(seeded_client: httpx.AsyncClient) -> None:
     for minutes in (0.0, 61.0, -1.0):
-        out = (await gql(places_client, CIRCLE, p=CENTRE, m=minutes))["serviceCircle"]
+        out = (await gql(seeded_client, CIRCLE, p=CENTRE, m=minutes))["serviceCircle"]
         assert out == {"__typename": "InvalidArgumentError", "argument": "minutes"}
     bad = {"longitude": 181.0, "latitude": 0.0}
-    out = (await gql(places_client, CIRCLE, p=bad))["serviceCircle"]
+    out = (await gql(seeded_client, CIRCLE, p=bad))["serviceCircle"]
     assert out["__typename"] == "InvalidCoordinateError"
 
 
@@ -175,14 +175,14 @@ COVERAGE = """query ($code: String!, $s: Float) { grid(code: $code) {
 } }"""
 
 
-async def test_grid_service_coverage(places_client: httpx.AsyncClient) -> None:
+async def test_grid_service_coverage(seeded_client: httpx.AsyncClient) -> None:
     centre_micro = await gql(
-        places_client,
+        seeded_client,
         "query ($p: PointInput!) { gridAt(point: $p) { ... on GridMatch { grid { code } } } }",
         p=CENTRE,
     )
     code = centre_micro["gridAt"]["grid"]["code"]
-    out = (await gql(places_client, COVERAGE, code=code))["grid"]["serviceCoverage"]
+    out = (await gql(seeded_client, COVERAGE, code=code))["grid"]["serviceCoverage"]
     assert out["__typename"] == "GridServiceCoverage"
     assert out["samples"] >= 1 and out["spacingM"] >= 50
     assert len(out["shares"]) == 12
@@ -191,5 +191,5 @@ async def test_grid_service_coverage(places_client: httpx.AsyncClient) -> None:
     assert {s["category"]["code"] for s in out["shares"] if s["share"] == 1.0} >= {
         "convenience_store"
     }, "the centre has a convenience store within 5 minutes everywhere"
-    bad = (await gql(places_client, COVERAGE, code=code, s=5.0))["grid"]["serviceCoverage"]
+    bad = (await gql(seeded_client, COVERAGE, code=code, s=5.0))["grid"]["serviceCoverage"]
     assert bad == {"__typename": "InvalidArgumentError", "argument": "spacingM"}

@@ -4,18 +4,17 @@ the synthesised year (17,182 received, 17,154 closed → closure rate 99.88 %)."
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.cases.audit import chain_view
 from geo.cases.chain import verify_chain
 from geo.cases.models import Case, CaseEvent
 from geo.cases.stats import GroupBy, case_stats
-from geo.cases.synth import SEED_CLOSED, SEED_RECEIVED, seed_cases
+from geo.cases.synth import SEED_CLOSED, SEED_RECEIVED
 from geo.cases.workflow import TRANSITIONS, CaseStatus, Satisfaction
 from geo.clock import utcnow
 from tests.builders.cases import T0, at, case_in, make_cast, report, take
@@ -75,24 +74,11 @@ async def test_month_groups_are_local_months(db: AsyncSession) -> None:
     assert cast.grids
 
 
-# --- the synthesised year ----------------------------------------------------------------
+# --- the synthesised year (the seeded database, read-only) ----------------------------
 
 
-@pytest.fixture(scope="module")
-async def year(seeded_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """The seeded district with the demo year of cases, shared by this module's read-only
-    tests and rolled back at its end (seeding takes about half a minute)."""
-    async with seeded_engine.connect() as conn:
-        outer = await conn.begin()
-        async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
-            if not await session.scalar(select(func.count()).select_from(Case)):
-                await seed_cases(session)
-            yield session
-        await outer.rollback()
-
-
-async def test_the_seed_headline_figures(year: AsyncSession) -> None:
-    (stats,) = await case_stats(year, now=utcnow())
+async def test_the_seed_headline_figures(seeded_db: AsyncSession) -> None:
+    (stats,) = await case_stats(seeded_db, now=utcnow())
     assert (stats.received, stats.closed) == (SEED_RECEIVED, SEED_CLOSED)
     assert stats.due == SEED_CLOSED + 20  # 8 of the 28 open cases are still in time
     assert stats.closure_rate is not None and round(stats.closure_rate * 100, 2) == 99.88
@@ -105,25 +91,25 @@ async def test_the_seed_headline_figures(year: AsyncSession) -> None:
     assert stats.p90_hours_to_close > stats.mean_hours_to_close
 
 
-async def test_the_year_rolls_up_through_the_grid_levels(year: AsyncSession) -> None:
-    (whole,) = await case_stats(year)
-    district = await year.scalar(text("SELECT id FROM grids WHERE parent_id IS NULL"))
-    by_l1 = await case_stats(year, grid_id=district, group_by=GroupBy.CHILD_GRID)
+async def test_the_year_rolls_up_through_the_grid_levels(seeded_db: AsyncSession) -> None:
+    (whole,) = await case_stats(seeded_db)
+    district = await seeded_db.scalar(text("SELECT id FROM grids WHERE parent_id IS NULL"))
+    by_l1 = await case_stats(seeded_db, grid_id=district, group_by=GroupBy.CHILD_GRID)
     assert len(by_l1) == 17
     # Cases outside coverage or never confirmed have no grid: only in the whole-district row.
-    unrouted = await year.scalar(select(func.count()).where(Case.grid_id.is_(None)))
+    unrouted = await seeded_db.scalar(select(func.count()).where(Case.grid_id.is_(None)))
     assert sum(s.reported for s in by_l1) == whole.reported - unrouted
     assert sum(s.closed for s in by_l1) == whole.closed
     first_l1 = by_l1[0].child_grid_id
-    by_l2 = await case_stats(year, grid_id=first_l1, group_by=GroupBy.CHILD_GRID)
+    by_l2 = await case_stats(seeded_db, grid_id=first_l1, group_by=GroupBy.CHILD_GRID)
     assert sum(s.received for s in by_l2) == by_l1[0].received
-    months = await case_stats(year, group_by=GroupBy.MONTH)
+    months = await case_stats(seeded_db, group_by=GroupBy.MONTH)
     assert 12 <= len(months) <= 13 and sum(s.reported for s in months) == whole.reported
-    categories = await case_stats(year, group_by=GroupBy.CATEGORY)
+    categories = await case_stats(seeded_db, group_by=GroupBy.CATEGORY)
     assert len(categories) == 10 and sum(s.closed for s in categories) == whole.closed
 
 
-async def test_every_synthesised_trail_is_a_legal_verified_chain(year: AsyncSession) -> None:
+async def test_every_synthesised_trail_is_a_legal_verified_chain(seeded_db: AsyncSession) -> None:
     legal = (
         {("reported", None, "reported")}
         | {
@@ -133,14 +119,16 @@ async def test_every_synthesised_trail_is_a_legal_verified_chain(year: AsyncSess
         }
         | {("evaluate", "verified", "dispatched")}
     )  # unsatisfied evaluations reopen
-    triples = await year.execute(
+    triples = await seeded_db.execute(
         text("SELECT DISTINCT action, from_status, to_status FROM case_events")
     )
     assert {tuple(r) for r in triples} <= legal
-    heads = dict((await year.execute(select(Case.id, Case.last_event_hash))).all())
-    versions = dict((await year.execute(select(Case.id, Case.version))).all())
+    heads = dict((await seeded_db.execute(select(Case.id, Case.last_event_hash))).all())
+    versions = dict((await seeded_db.execute(select(Case.id, Case.version))).all())
     columns = [getattr(CaseEvent, c) for c in ("case_id", "seq", *CHAIN_EXTRA)]
-    rows = (await year.execute(select(*columns).order_by(CaseEvent.case_id, CaseEvent.seq))).all()
+    rows = (
+        await seeded_db.execute(select(*columns).order_by(CaseEvent.case_id, CaseEvent.seq))
+    ).all()
     trails: dict[int, list[dict]] = {}
     for row in rows:
         trails.setdefault(row.case_id, []).append(dict(row._mapping))
@@ -150,10 +138,12 @@ async def test_every_synthesised_trail_is_a_legal_verified_chain(year: AsyncSess
         check = verify_chain(events, head=heads[case_id])
         assert check.ok, (case_id, check)
     counters = (
-        await year.execute(select(func.sum(Case.evaluation_count), func.sum(Case.satisfied_count)))
+        await seeded_db.execute(
+            select(func.sum(Case.evaluation_count), func.sum(Case.satisfied_count))
+        )
     ).one()
     answers = (
-        await year.execute(
+        await seeded_db.execute(
             text(
                 "SELECT count(*), count(*) FILTER (WHERE details->>'satisfaction' <> "
                 "'unsatisfied') FROM case_events WHERE action = 'evaluate'"
@@ -161,7 +151,7 @@ async def test_every_synthesised_trail_is_a_legal_verified_chain(year: AsyncSess
         )
     ).one()
     assert tuple(counters) == tuple(answers)  # the case row's counters agree with the trail
-    statuses = Counter((await year.scalars(select(Case.status))).all())
+    statuses = Counter((await seeded_db.scalars(select(Case.status))).all())
     assert statuses["closed"] == SEED_CLOSED and statuses["rejected"] > 100
     assert {"merged", "reported", "accepted", "dispatched", "in_progress", "handled",
             "postponed", "shelved"} <= statuses.keys()  # fmt: skip

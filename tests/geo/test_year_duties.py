@@ -3,34 +3,20 @@ finds fixed on the spot are counted apart, and the published figures still hold.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.cases.models import Case
 from geo.cases.stats import case_stats
-from geo.cases.synth import seed_cases
 from geo.clock import utcnow
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module")
-async def year(seeded_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with seeded_engine.connect() as conn:
-        outer = await conn.begin()
-        async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
-            if not await session.scalar(select(func.count()).select_from(Case)):
-                await seed_cases(session)
-            yield session
-        await outer.rollback()
-
-
-async def test_no_account_verified_or_evaluated_its_own_work(year: AsyncSession) -> None:
+async def test_no_account_verified_or_evaluated_its_own_work(seeded_db: AsyncSession) -> None:
     # Read from the trails themselves, not from the columns the workflow keeps.
-    offences = await year.scalar(
+    offences = await seeded_db.scalar(
         text(
             """
             SELECT count(*) FROM case_events v
@@ -46,7 +32,7 @@ async def test_no_account_verified_or_evaluated_its_own_work(year: AsyncSession)
         )
     )
     assert offences == 0
-    evaluated_by_verifier = await year.scalar(
+    evaluated_by_verifier = await seeded_db.scalar(
         text(
             """
             SELECT count(*) FROM case_events e
@@ -60,7 +46,7 @@ async def test_no_account_verified_or_evaluated_its_own_work(year: AsyncSession)
         )
     )
     assert evaluated_by_verifier == 0
-    by_staff_reporters = await year.scalar(
+    by_staff_reporters = await seeded_db.scalar(
         text(
             """
             SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id
@@ -72,9 +58,9 @@ async def test_no_account_verified_or_evaluated_its_own_work(year: AsyncSession)
     assert by_staff_reporters == 0
 
 
-async def test_self_handled_cases_are_counted_apart(year: AsyncSession) -> None:
-    (stats,) = await case_stats(year, now=utcnow())
-    fixed_on_site = await year.scalar(
+async def test_self_handled_cases_are_counted_apart(seeded_db: AsyncSession) -> None:
+    (stats,) = await case_stats(seeded_db, now=utcnow())
+    fixed_on_site = await seeded_db.scalar(
         text(
             "SELECT count(DISTINCT c.id) FROM cases c JOIN case_events e ON e.case_id = c.id "
             "WHERE e.action = 'handle_on_site' AND c.status = 'closed'"
@@ -82,7 +68,7 @@ async def test_self_handled_cases_are_counted_apart(year: AsyncSession) -> None:
     )
     assert stats.self_handled == fixed_on_site
     assert 100 < stats.self_handled < stats.closed // 10  # a share of the patrol finds
-    never_evaluated = await year.scalar(
+    never_evaluated = await seeded_db.scalar(
         select(func.count()).where(Case.self_handled, Case.evaluation_count > 0)
     )
     assert never_evaluated == 0

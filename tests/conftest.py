@@ -29,9 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from api.cli import dbadmin
 from api.schema.context import Context
 from api.settings import Settings, load_settings
-from geo.accounts.models import Seat, User
+from geo.accounts.models import Role, Seat, User
 from geo.accounts.tokens import issue_token
-from geo.cases.workflow import Role
 from geo.db import make_engine, make_sessionmaker
 from tests.builders.accounts import account_token
 from tests.builders.clients import served

@@ -1,9 +1,8 @@
 """Writing merchants: create, update and close, with validation and grid assignment.
 
-Every write routes the location to its grid (``geo.grids.queries.route_point``), so a
-merchant follows re-imported grids the next time it is touched. A location no grid covers
-is stored all the same, flagged ``outside_coverage`` with no grid, and never lost. The
-caller owns the transaction: nothing here commits.
+The shared fields, the grid and the version are handled as for every place
+(``geo.places.writes``); a merchant adds its category, status, verified flag and the name's
+bigrams. The caller owns the transaction: nothing here commits.
 """
 
 from __future__ import annotations
@@ -17,17 +16,9 @@ from geo.merchants.fields import clean_status
 from geo.merchants.models import Merchant, MerchantStatus
 from geo.merchants.queries import MERCHANT_COLUMNS, MerchantRow, merchant_row
 from geo.merchants.taxonomy import get_category
-from geo.places.fields import (
-    clean_address,
-    clean_hours,
-    clean_name,
-    clean_phone,
-    hours_columns,
-    placement,
-)
 from geo.places.hours import OpeningHours
 from geo.places.text import name_grams
-from geo.places.writes import UNSET, Unset, current_location, insert_row, versioned_update
+from geo.places.writes import UNSET, Unset, create_place, place_values, update_place
 
 KIND = "merchant"
 
@@ -56,9 +47,8 @@ async def create_merchant(
         hours=hours,
         status=status,
     )
-    values |= await placement(session, location)
     values["verified"] = verified
-    return merchant_row(await insert_row(session, Merchant, MERCHANT_COLUMNS, values))
+    return merchant_row(await create_place(session, Merchant, MERCHANT_COLUMNS, values, location))
 
 
 async def update_merchant(
@@ -90,11 +80,7 @@ async def update_merchant(
     )
     if not isinstance(verified, Unset):
         values["verified"] = verified
-    stored = await current_location(
-        session, Merchant, kind=KIND, entity_id=merchant_id, expected_version=expected_version
-    )
-    values |= await placement(session, stored if isinstance(location, Unset) else location)
-    row = await versioned_update(
+    row = await update_place(
         session,
         Merchant,
         MERCHANT_COLUMNS,
@@ -102,6 +88,7 @@ async def update_merchant(
         entity_id=merchant_id,
         expected_version=expected_version,
         values=values,
+        location=location,
     )
     return merchant_row(row)
 
@@ -120,18 +107,13 @@ async def close_merchant(
 
 def _fields(**given: Any) -> dict[str, Any]:
     """Validated column values for the fields given (UNSET ones are left out)."""
-    values: dict[str, Any] = {}
-    if not isinstance(name := given["name"], Unset):
-        values["name"] = clean_name(name)
+    # Checked in the order the fields are listed, so a caller gets the first bad one.
+    values = place_values(name=given["name"])
+    if "name" in values:
         values["name_grams"] = name_grams(values["name"])
     if not isinstance(category := given["category"], Unset):
         values["category"] = get_category(category).code
-    if not isinstance(phone := given["phone"], Unset):
-        values["phone"] = clean_phone(phone)
-    if not isinstance(address := given["address"], Unset):
-        values["address"] = clean_address(address)
-    if not isinstance(hours := given["hours"], Unset):
-        values |= hours_columns(clean_hours(hours))
+    values |= place_values(phone=given["phone"], address=given["address"], hours=given["hours"])
     if not isinstance(status := given["status"], Unset):
         values["status"] = clean_status(status).value
     return values

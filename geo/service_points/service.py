@@ -1,8 +1,8 @@
 """Writing service points: create and update, with validation and grid assignment.
 
-The rules are the merchants' (``geo.merchants.service``): every write routes the location
-to its grid, a location no grid covers is stored and flagged ``outside_coverage``, and an
-update names the version it read (VersionConflict otherwise). Nothing here commits.
+The rules are every place's (``geo.places.writes``): every write routes the location to its
+grid, a location no grid covers is stored and flagged ``outside_coverage``, and an update
+names the version it read (VersionConflict otherwise). Nothing here commits.
 """
 
 from __future__ import annotations
@@ -12,16 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
-from geo.places.fields import (
-    clean_address,
-    clean_hours,
-    clean_name,
-    clean_phone,
-    hours_columns,
-    placement,
-)
 from geo.places.hours import OpeningHours
-from geo.places.writes import UNSET, Unset, current_location, insert_row, versioned_update
+from geo.places.writes import UNSET, Unset, create_place, place_values, update_place
 from geo.service_points.kinds import get_kind
 from geo.service_points.models import ServicePoint
 from geo.service_points.queries import (
@@ -48,8 +40,7 @@ async def create_service_point(
     Raises UnknownServicePointKind, InvalidField, InvalidPhone or InvalidOpeningHours.
     """
     values = _fields(kind=kind, name=name, phone=phone, address=address, hours=hours)
-    values |= await placement(session, location)
-    row = await insert_row(session, ServicePoint, SERVICE_POINT_COLUMNS, values)
+    row = await create_place(session, ServicePoint, SERVICE_POINT_COLUMNS, values, location)
     return service_point_row(row)
 
 
@@ -71,11 +62,7 @@ async def update_service_point(
     validation errors of create.
     """
     values = _fields(kind=kind, name=name, phone=phone, address=address, hours=hours)
-    stored = await current_location(
-        session, ServicePoint, kind=KIND, entity_id=point_id, expected_version=expected_version
-    )
-    values |= await placement(session, stored if isinstance(location, Unset) else location)
-    row = await versioned_update(
+    row = await update_place(
         session,
         ServicePoint,
         SERVICE_POINT_COLUMNS,
@@ -83,6 +70,7 @@ async def update_service_point(
         entity_id=point_id,
         expected_version=expected_version,
         values=values,
+        location=location,
     )
     return service_point_row(row)
 
@@ -91,12 +79,6 @@ def _fields(**given: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if not isinstance(kind := given["kind"], Unset):
         values["kind"] = get_kind(kind).value
-    if not isinstance(name := given["name"], Unset):
-        values["name"] = clean_name(name)
-    if not isinstance(phone := given["phone"], Unset):
-        values["phone"] = clean_phone(phone)
-    if not isinstance(address := given["address"], Unset):
-        values["address"] = clean_address(address)
-    if not isinstance(hours := given["hours"], Unset):
-        values |= hours_columns(clean_hours(hours))
-    return values
+    return values | place_values(
+        name=given["name"], phone=given["phone"], address=given["address"], hours=given["hours"]
+    )

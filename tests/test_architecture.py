@@ -28,6 +28,40 @@ def test_geo_imports_no_framework() -> None:
     assert offenders == {}
 
 
+#: The geo packages each package must not import: what merchants and service points share
+#: (places) knows no kind of place, neither kind knows the other or what builds on both
+#: (circles, imports), and accounts know nothing of the cases that use them.
+GEO_MAY_NOT_IMPORT = {
+    "places": {"merchants", "service_points", "circles", "imports"},
+    "merchants": {"service_points", "circles", "imports"},
+    "service_points": {"merchants", "circles", "imports"},
+    "accounts": {"cases"},
+}
+
+
+def _geo_packages(path: Path) -> set[str]:
+    """The geo packages a module imports from (``geo.places.nearest`` -> "places")."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        modules = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        elif isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        found |= {m.split(".")[1] for m in modules if m.startswith("geo.")}
+    return found
+
+
+def test_geo_packages_import_one_way() -> None:
+    offenders = {
+        str(p.relative_to(ROOT)): sorted(_geo_packages(p) & banned)
+        for package, banned in GEO_MAY_NOT_IMPORT.items()
+        for p in (ROOT / "geo" / package).rglob("*.py")
+        if _geo_packages(p) & banned
+    }
+    assert offenders == {}
+
+
 #: A PostGIS function name (ST_Covers, ST_DWithin...), not a constant such as LIST_ESTIMATE.
 SPATIAL_SQL = re.compile(r"\bST_[A-Za-z]")
 

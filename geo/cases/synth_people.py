@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from geo.accounts.actor import Actor
+from geo.accounts.actor import L3_DEPTH, Actor
 from geo.accounts.models import Role, Seat, User, UserGrid
 from geo.accounts.tokens import issue_token
 from geo.accounts.units import register_units
@@ -59,10 +59,15 @@ async def make_people(
     worker_names: Mapping[int, str],
     rng: random.Random,
 ) -> People:
-    """Inserts the demo users (one per L3 grid, one per L1 seat, ...) and returns their actors.
+    """Inserts the demo users (a seat per L1 grid, a grid worker per L3, L2 and L1 grid, ...)
+    and returns their actors.
 
-    L3 grid workers take the name of their grid's first named worker, so the trail and the
-    grid's staff list agree.
+    Grid workers are the grid teams cases are sent to: a case routed to a micro-grid or an L3
+    grid goes to its L3 grid's team, one whose accuracy circle only an L2 or L1 grid holds
+    to that grid's. L3 and L2 grid workers take the name of their grid's first named worker,
+    so the trail and the grid's staff list agree (an L1 grid's first staff member is its
+    agent seat; its grid team gets a name of its own). L3 workers come first: the first
+    grid worker of the demo is an L3 one.
     """
     await register_units(session, DISTRICT_UNITS)
     specs: list[tuple[dict[str, Any], tuple[GridInfo, ...]]] = [
@@ -85,9 +90,10 @@ async def make_people(
             ({"name": _person(rng), "role": Role.HANDLER, "department": department}, ())
             for _ in range(2)
         ]
-    for grid in (g for g in grids if g.level == "L3"):
-        name = worker_names.get(grid.id) or _person(rng)
-        specs.append(({"name": name, "role": Role.GRID_WORKER}, (grid,)))
+    for level in ("L3", "L2", "L1"):
+        for grid in (g for g in grids if g.level == level):
+            name = (level != "L1" and worker_names.get(grid.id)) or _person(rng)
+            specs.append(({"name": name, "role": Role.GRID_WORKER}, (grid,)))
     specs += [({"name": _person(rng), "role": Role.RESIDENT}, ()) for _ in range(RESIDENTS)]
     actors = await _insert(session, specs, rng)
     return _cast(actors)
@@ -135,11 +141,15 @@ def _cast(actors: Sequence[Actor]) -> People:
         district=tuple(a for a in agents if a.seat is Seat.DISTRICT),
         subdistrict={a.grid_ids[0]: a for a in agents if a.seat is Seat.SUBDISTRICT},
         handlers={d: tuple(h) for d, h in handlers.items()},
-        l3={w.grid_ids[0]: w for w in by_role[Role.GRID_WORKER]},
+        grid_teams={w.grid_ids[0]: w for w in by_role[Role.GRID_WORKER]},
         residents=tuple(by_role[Role.RESIDENT]),
     )
     seat = next(a for a in agents if a.seat is Seat.DEPARTMENT)
     return People(crew, by_role[Role.ADMIN][0], seat, len(actors))
+
+
+def _is_l3(worker: Actor) -> bool:
+    return len(worker.grid_paths[0]) == L3_DEPTH + 1
 
 
 async def demo_tokens(session: AsyncSession, people: People, ttl: timedelta) -> list[str]:
@@ -151,7 +161,7 @@ async def demo_tokens(session: AsyncSession, people: People, ttl: timedelta) -> 
         ("agent, subdistrict seat", next(iter(crew.subdistrict.values()))),
         ("agent, department seat", people.department_seat),
         ("handler", next(iter(crew.handlers.values()))[0]),
-        ("grid worker (L3)", next(iter(crew.l3.values()))),
+        ("grid worker (L3)", next(w for w in crew.grid_teams.values() if _is_l3(w))),
         ("resident", crew.residents[0]),
     ]
     lines = [f"demo tokens (valid {ttl.days} days; shown once, stored only as hashes):"]

@@ -3,15 +3,23 @@
 Exact figures by construction: ``count`` received cases of which ``closed`` are closed; the
 open rest split as synth_data.OPEN_SPLIT (the seed's 28 = 8 still in time + 20 due); the
 unsatisfied evaluations sized so that the satisfaction rate rounds to the seed's 99.34 %.
+
+Routing is the service's own: every report is first drafted (place, channel, location
+source and accuracy), then all drafts are routed at once by ``route_case`` (a
+:class:`Router`), and only then lived. A case goes where the API would have sent it: to its
+micro-grid, or to the L3, L2 or L1 grid that holds its whole accuracy circle, with that
+grid's worker and reason; one in the agents' queue (COARSE_LOCATION: a NETWORK fix, or a
+circle no L1 grid holds) is confirmed by the accepting agent to the grid holding its point
+(``route_to_grid``), and lives on from there.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from geo.accounts.actor import Actor
 from geo.cases.categories import Channel, LocationSource, Stage, get_case_category
@@ -32,26 +40,42 @@ from geo.cases.synth_data import (
     SATISFACTION_TARGET,
     SELF_HANDLED_SHARE,
 )
-from geo.cases.synth_people import GridInfo, People
-from geo.cases.synth_sim import Sim
+from geo.cases.synth_people import People
+from geo.cases.synth_sim import Place, Sim
 from geo.cases.synth_story import live_closed, live_merged, live_open, live_rejected
 from geo.cases.workflow import CaseStatus
 from geo.cases.worktime import SHANGHAI
-from geo.grids.queries import GridRow
-from geo.points import EWKT_PREFIX, ewkt
+from geo.coords import LonLat
+from geo.points import ewkt
 
 STAFF_CHANNELS = {Channel.COURTYARD_VOICE, Channel.DEPUTY_PROPOSAL, Channel.MEETING_LEDGER}
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
-    """A reportable point: its micro-grid (None outside) and its routing facts."""
+@dataclass
+class Draft:
+    """A report before it is lived: where, by which channel, how it was located, and, once
+    routed, what ``route_case`` answered for it (and, for a case in the agents' queue that
+    will be accepted, what ``route_to_grid`` answers for the grid the agent confirms)."""
 
-    grid: GridInfo | None
-    lon: float
-    lat: float
-    facts: dict[str, Any]  # what route_case writes besides the reason and accuracy
-    worker: tuple[int, str, RoutingReason] | None  # (worker id, name, reason)
+    place: Place
+    category: str
+    channel: Channel
+    source: LocationSource
+    accuracy_m: float
+    routing: Routing | None = None
+    confirm: Lookups | None = None
+
+
+class Router(Protocol):
+    """The service's own routing, for many reports at once (geo.cases.synth runs it)."""
+
+    async def route(self, asks: Sequence[tuple[LonLat, float, LocationSource]]) -> list[Routing]:
+        """``route_case`` for each (point, accuracy in metres, location source)."""
+        ...
+
+    async def confirm(self, grid_codes: Sequence[str]) -> list[Routing]:
+        """``route_to_grid`` for each grid: an agent confirming a queued case's grid."""
+        ...
 
 
 @dataclass
@@ -75,6 +99,8 @@ class Planner:
         return min(local, self.until - timedelta(hours=2))
 
     def reporter(self, channel: Channel, path: tuple[int, ...]) -> Actor | None:
+        """Who reports at a place with this (micro-grid) path: the patrolling worker is the
+        place's L3 grid worker, a staff channel the place's subdistrict seat."""
         crew = self.people.crew
         if channel is Channel.RESIDENT_APP:
             return self.rng.choice(crew.residents) if self.rng.random() < 0.7 else None
@@ -82,41 +108,63 @@ class Planner:
             return self.rng.choice(crew.district)
         if channel in STAFF_CHANNELS:
             return crew.subdistrict[path[1]]
-        return crew.l3[path[3]]
+        return crew.l3_worker(path)
 
-    def new_sim(
-        self, place: Place, category: str, channel: Channel, at: datetime, coarse: bool
-    ) -> tuple[Sim, Actor | None]:
-        """A reported case at ``place`` with its REPORTED event, as report_case builds it."""
-        path = place.grid.path if place.grid else ()
-        reporter = self.reporter(channel, path) if place.grid else None
+    def draft(self, place: Place, category: str, channel: Channel, coarse: bool = False) -> Draft:
         source, accuracy = _source(channel, coarse)
-        reason, worker_id, facts = _routing(place, coarse, accuracy)
+        return Draft(place, category, channel, source, accuracy)
+
+    async def route(
+        self, router: Router, drafts: Sequence[Draft], *, accepted: Sequence[Draft] = ()
+    ) -> None:
+        """Routes ``drafts`` and ``accepted`` as ``route_case`` does; the ``accepted`` ones
+        that land in the agents' queue also get the grid the agent will confirm: the grid
+        holding their point (``point_grid`` in the routing details), as ``route_to_grid``
+        answers for it."""
+        every = [*accepted, *drafts]
+        asks = [(LonLat(d.place.lon, d.place.lat), d.accuracy_m, d.source) for d in every]
+        for draft, routing in zip(every, await router.route(asks), strict=True):
+            draft.routing = routing
+        queued = [d for d in accepted if d.routing and d.routing.grid is None]
+        codes = [str(d.routing.details["point_grid"]) for d in queued if d.routing]
+        for draft, routing in zip(queued, await router.confirm(codes), strict=True):
+            draft.confirm = Lookups(routing=routing)
+
+    def new_sim(self, draft: Draft, at: datetime) -> tuple[Sim, Actor | None]:
+        """A reported case of a routed draft with its REPORTED event, as report_case builds
+        it (grid, worker, reason and details are route_case's)."""
+        place, routing = draft.place, draft.routing
+        assert routing is not None, "route the drafts first"
+        reporter = self.reporter(draft.channel, place.path) if place.path else None
+        channel, category = draft.channel, draft.category
         kind = get_case_category(category)
+        grid = routing.grid
         case = Case(
-            id=0, number="", category=category, accuracy_m=accuracy, channel=channel.value,
-            description=self.rng.choice(DESCRIPTIONS[category]), location_source=source.value,
+            id=0, number="", category=category, accuracy_m=draft.accuracy_m,
+            channel=channel.value, description=self.rng.choice(DESCRIPTIONS[category]),
+            location_source=draft.source.value,
             location=ewkt(place.lon, place.lat), address=None,
             photo_urls=[self.photo()] if channel is Channel.RESIDENT_APP else [],
             reporter_user_id=reporter.user_id if reporter else None,
             reporter_contact=self.phone() if reporter is None or channel is Channel.HOTLINE
             else None,
             idempotency_key=None, status=CaseStatus.REPORTED.value, version=1,
-            grid_id=None if coarse or not place.grid else place.grid.id,
-            assignee_worker_id=worker_id, assignee_user_id=None, department=None,
-            co_handlers=[], routing_reason=reason.value, deadline=kind.due(Stage.ACCEPT, at),
+            grid_id=grid.id if grid else None, assignee_worker_id=routing.worker_id,
+            assignee_user_id=None, department=None, co_handlers=[],
+            routing_reason=routing.reason.value, deadline=kind.due(Stage.ACCEPT, at),
             handle_deadline=None, rework_count=0, extension_count=0, postponed=False,
             satisfaction=None, evaluation_count=0, satisfied_count=0, reported_at=at,
             merged_into_id=None, last_event_hash="", handled_by_user_id=None,
             verified_by_user_id=None, self_handled=False, postponed_at=None,
         )  # fmt: skip
         crew = self.people.crew
-        if case.grid_id is None or self.rng.random() < 0.2:
+        if grid is None or self.rng.random() < 0.2:
             agent = self.rng.choice(crew.district)
         else:
-            agent = crew.subdistrict[path[1]]
-        sim = Sim(case, () if case.grid_id is None else path, crew, self.rng, agent)
-        sim.report(reporter, {"routing": reason.value, **facts})
+            agent = crew.subdistrict[grid.path[1]]
+        path = grid.path if grid else ()
+        sim = Sim(case, path, crew, self.rng, agent, place, draft.confirm)
+        sim.report(reporter, {"routing": routing.reason.value, **routing.details})
         self.sims.append(sim)
         return sim, reporter
 
@@ -133,30 +181,6 @@ def _source(channel: Channel, coarse: bool) -> tuple[LocationSource, float]:
     if channel in (Channel.RESIDENT_APP, Channel.PATROL, Channel.QUICK_NOTE):
         return LocationSource.GPS, LocationSource.GPS.default_accuracy_m
     return LocationSource.MAP_PICK, 10.0  # staff pick the spot on a map while entering it
-
-
-def _routing(
-    place: Place, coarse: bool, accuracy: float
-) -> tuple[RoutingReason, int | None, dict[str, Any]]:
-    facts = place.facts | {"accuracy_m": round(accuracy)}
-    if place.grid is None:
-        return RoutingReason.OUTSIDE_COVERAGE, None, facts
-    if coarse:
-        return RoutingReason.COARSE_LOCATION, None, facts
-    if place.worker is None:
-        return RoutingReason.NO_WORKER_DISTRICT_QUEUE, None, facts
-    worker_id, name, reason = place.worker
-    return reason, worker_id, facts | {"worker": name}
-
-
-def _confirm(place: Place) -> Lookups:
-    """What route_to_grid answers when the agent confirms the place's grid."""
-    grid = place.grid
-    assert grid is not None
-    row = GridRow(grid.id, grid.code, grid.name, grid.level, None, grid.path, {})
-    worker_id, name = (place.worker[0], place.worker[1]) if place.worker else (None, None)
-    details = {"grid": grid.code} | ({"worker": name} if name else {})
-    return Lookups(routing=Routing(RoutingReason.CONFIRMED_BY_AGENT, row, worker_id, details))
 
 
 def _pick(rng: random.Random, weights: dict[Any, float]) -> Any:
@@ -197,39 +221,54 @@ def _variants(planner: Planner, closed: int) -> list[tuple[str, str, Channel]]:
     return [(v, category, channel) for v, (category, channel) in zip(variants, picks, strict=True)]
 
 
-def plan_year(planner: Planner, outside: list[Place], *, count: int, closed: int) -> list[Sim]:
-    """Every demo case, lived; see the module docstring for what is exact."""
+async def plan_year(
+    planner: Planner, router: Router, outside: list[Place], *, count: int, closed: int
+) -> list[Sim]:
+    """Every demo case, routed by the service's rule and lived; see the module docstring
+    for what is exact."""
     rng, until = planner.rng, planner.until
+    closing = []
     for variant, category, channel in _variants(planner, closed):
-        _closed_case(planner, variant, category, channel)
-    closed_sims = list(planner.sims)
+        coarse = channel is Channel.RESIDENT_APP and rng.random() < NETWORK_SHARE
+        closing.append((planner.draft(next(planner.places), category, channel, coarse), variant))
+    opening = []
     for kind in _scaled_split(count - closed):
         in_time = kind in ("accepted", "dispatched", "in_progress")
         category = _working_time_category(rng) if in_time else _pick(rng, CATEGORY_WEIGHTS)
         channel = _pick(rng, CHANNEL_WEIGHTS)
-        # In-time cases are reported 90 minutes before the end: every deadline still ahead.
-        late = until - timedelta(minutes=90)
-        at = late if in_time else planner.moment(channel, (20, 40))
-        sim, _ = planner.new_sim(next(planner.places), category, channel, at, False)
-        live_open(sim, kind, until)
+        opening.append((planner.draft(next(planner.places), category, channel), kind))
     rejected = round(count * REJECTED_SHARE)
-    for place in outside + [next(planner.places) for _ in range(rejected - len(outside))]:
-        sim = _simple(planner, place, (3, 365))
+    extra = [next(planner.places) for _ in range(rejected - len(outside))]
+    rejecting = [_resident_draft(planner, place) for place in outside + extra]
+    awaiting = [
+        planner.draft(next(planner.places), "sanitation", Channel.RESIDENT_APP)
+        for _ in range(AWAITING)
+    ]
+    accepted = [d for d, _ in closing] + [d for d, _ in opening]
+    await planner.route(router, rejecting + awaiting, accepted=accepted)
+
+    for draft, variant in closing:
+        _closed_case(planner, draft, variant)
+    closed_sims = list(planner.sims)
+    for draft, kind in opening:
+        # In-time cases are reported 90 minutes before the end: every deadline still ahead.
+        in_time = kind in ("accepted", "dispatched", "in_progress")
+        at = until - timedelta(minutes=90) if in_time else planner.moment(draft.channel, (20, 40))
+        sim, _ = planner.new_sim(draft, at)
+        live_open(sim, kind, until)
+    for draft in rejecting:
+        sim, _ = planner.new_sim(draft, planner.moment(Channel.RESIDENT_APP, (3, 365)))
         live_rejected(sim)
     # Duplicates are reported where a routed (not agent-confirmed) case was reported.
     routed = [t for t in closed_sims if t.case.routing_reason != RoutingReason.CONFIRMED_BY_AGENT]
-    for _ in range(round(count * MERGED_SHARE)):
-        _merged_case(planner, routed)
-    for _ in range(AWAITING):
-        at = until - timedelta(minutes=rng.uniform(5, 40))
-        planner.new_sim(next(planner.places), "sanitation", Channel.RESIDENT_APP, at, False)
+    await _merged_cases(planner, router, routed, round(count * MERGED_SHARE))
+    for draft in awaiting:
+        planner.new_sim(draft, until - timedelta(minutes=rng.uniform(5, 40)))
     return planner.sims
 
 
-def _simple(planner: Planner, place: Place, days: tuple[float, float]) -> Sim:
-    category = _pick(planner.rng, CATEGORY_WEIGHTS)
-    at = planner.moment(Channel.RESIDENT_APP, days)
-    return planner.new_sim(place, category, Channel.RESIDENT_APP, at, False)[0]
+def _resident_draft(planner: Planner, place: Place) -> Draft:
+    return planner.draft(place, _pick(planner.rng, CATEGORY_WEIGHTS), Channel.RESIDENT_APP)
 
 
 def _working_time_category(rng: random.Random) -> str:
@@ -237,47 +276,41 @@ def _working_time_category(rng: random.Random) -> str:
     return rng.choice(names)
 
 
-def _closed_case(planner: Planner, variant: str, category: str, channel: Channel) -> None:
-    rng = planner.rng
-    place = next(planner.places)
-    coarse = channel is Channel.RESIDENT_APP and rng.random() < NETWORK_SHARE
+def _closed_case(planner: Planner, draft: Draft, variant: str) -> None:
     for _ in range(20):  # a case reported too late in the year to close in it: report earlier
-        sim, reporter = planner.new_sim(place, category, channel,
-                                        planner.moment(channel, (1, 365)), coarse)  # fmt: skip
-        live_closed(sim, variant, reporter=reporter, system=planner.system,
-                    confirm=_confirm(place) if coarse else None)  # fmt: skip
+        sim, reporter = planner.new_sim(draft, planner.moment(draft.channel, (1, 365)))
+        if variant == "self_handled" and not (reporter and reporter.covers(sim.path)):
+            # Found on patrol, but routed beyond the worker's grids (a circle only an L2 or
+            # L1 grid holds, or the queue): not his to fix on the spot, it goes the plain
+            # way (unevaluated either way, so the figures do not move).
+            variant = "plain"
+        live_closed(sim, variant, reporter=reporter, system=planner.system)
         if sim.clock < planner.until - timedelta(hours=1):
             return
         planner.sims.pop()
     raise AssertionError("no report time lets this case close within the year")
 
 
-def _merged_case(planner: Planner, targets: list[Sim]) -> None:
-    """A second report of an open case's problem, merged into it by an agent."""
+async def _merged_cases(planner: Planner, router: Router, targets: list[Sim], n: int) -> None:
+    """``n`` second reports of open cases' problems, each merged into its case by an agent.
+
+    A resident reports again from the spot of the first report (GPS, so it may route
+    differently from a first report picked on a map); a duplicate whose merge would come
+    after its target closed is withdrawn and drawn again.
+    """
     rng = planner.rng
     for _ in range(100):
-        target = rng.choice(targets)
-        at = target.case.reported_at + timedelta(minutes=rng.uniform(10, 60))
-        sim, _ = planner.new_sim(
-            _place_of(target), target.case.category, Channel.RESIDENT_APP, at, False
-        )
-        live_merged(sim, target)
-        if target.case.closed_at is not None and target.case.closed_at > sim.clock:
+        if n == 0:
             return
-        planner.sims.pop()
+        picks = [rng.choice(targets) for _ in range(n)]
+        drafts = [planner.draft(t.place, t.case.category, Channel.RESIDENT_APP) for t in picks]
+        await planner.route(router, drafts)
+        n = 0
+        for target, draft in zip(picks, drafts, strict=True):
+            at = target.case.reported_at + timedelta(minutes=rng.uniform(10, 60))
+            sim, _ = planner.new_sim(draft, at)
+            live_merged(sim, target)
+            if target.case.closed_at is None or target.case.closed_at <= sim.clock:
+                planner.sims.pop()
+                n += 1
     raise AssertionError("no open case to merge a duplicate into")
-
-
-def _place_of(sim: Sim) -> Place:
-    """The same spot as an existing case (a second resident reporting the same problem)."""
-    facts = dict(sim.events[0]["details"])
-    for key in ("routing", "accuracy_m", "worker"):
-        facts.pop(key, None)
-    grid = GridInfo(sim.case.grid_id or 0, facts.get("grid", ""), "", "MICRO", sim.path)
-    worker = None
-    if sim.case.assignee_worker_id is not None:
-        reason = RoutingReason(sim.case.routing_reason)
-        name = sim.events[0]["details"].get("worker", "")
-        worker = (sim.case.assignee_worker_id, name, reason)
-    lon, lat = (float(v) for v in sim.case.location[len(EWKT_PREFIX) : -1].split())
-    return Place(grid, lon, lat, facts, worker)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from geo.accounts.actor import Actor
+from geo.accounts.actor import L3_DEPTH, Actor
 from geo.cases.audit import REPORTED, event_row
 from geo.cases.categories import Stage, get_case_category
 from geo.cases.chain import GENESIS, event_digest
@@ -44,19 +44,40 @@ class Crew:
     district: tuple[Actor, ...]
     subdistrict: dict[int, Actor]  # by L1 grid id
     handlers: dict[str, tuple[Actor, ...]]  # by department
-    l3: dict[int, Actor]  # by L3 grid id
+    #: The grid team of each L1, L2 and L3 grid (a grid worker bound to it), by grid id.
+    grid_teams: dict[int, Actor]
     residents: tuple[Actor, ...]
+
+    def l3_worker(self, path: tuple[int, ...]) -> Actor:
+        """The grid worker of the L3 grid on ``path`` (a path down to an L3 or micro-grid)."""
+        return self.grid_teams[path[L3_DEPTH]]
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A reportable point and the path of the micro-grid it lies in (empty: outside)."""
+
+    lon: float
+    lat: float
+    path: tuple[int, ...]
 
 
 @dataclass
 class Sim:
-    """One case being lived: a transient Case row and its event rows."""
+    """One case being lived: a transient Case row and its event rows.
+
+    ``path`` is the path of the case's grid (empty while it has none: the agents' queue);
+    ``place`` is where it was reported; ``confirm`` what route_to_grid answers for the grid
+    an agent confirms when accepting a queued case.
+    """
 
     case: Case
     path: tuple[int, ...]
     crew: Crew
     rng: random.Random
     agent: Actor
+    place: Place
+    confirm: Lookups | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     merge_target: Sim | None = None
 
@@ -139,17 +160,35 @@ class Sim:
 # --- the stages of a life, each a few steps ---------------------------------------------------
 
 
+def grid_team_of(sim: Sim) -> Actor:
+    """The grid team a case sent to its grid goes to: the grid worker of the deepest grid on
+    the case's path that has one (a micro-grid's case: its L3 grid's; an L3, L2 or L1 case,
+    routed there by its accuracy circle: that grid's own)."""
+    for grid_id in reversed(sim.path):
+        if (worker := sim.crew.grid_teams.get(grid_id)) is not None:
+            return worker
+    raise AssertionError("no grid team above the case's grid")
+
+
 def handler_for(sim: Sim) -> Actor:
-    """Who handles the case now: a handler of its unit, or its L3 grid worker."""
+    """Who handles the case now: a handler of its unit, or its grid team."""
     department = sim.case.department
     if department is None:
-        return sim.crew.l3[sim.path[3]]
+        return grid_team_of(sim)
     return sim.rng.choice(sim.crew.handlers[department])
 
 
-def accept(sim: Sim, found: Lookups = NOTHING, **kw: Any) -> None:
-    """ACCEPT within the accept stage's time."""
-    sim.do(A.ACCEPT, sim.agent, sim.within(sim.clock, sim.case.deadline, 0.05, 0.7), found, **kw)
+def accept(sim: Sim, at: datetime | None = None) -> None:
+    """ACCEPT (by default within the accept stage's time); a case in the agents' queue with
+    the grid the agent confirmed (``sim.confirm``), whose path the case then follows."""
+    at = at or sim.within(sim.clock, sim.case.deadline, 0.05, 0.7)
+    confirm = sim.confirm if sim.case.grid_id is None else None
+    grid = confirm.routing.grid if confirm and confirm.routing else None
+    if confirm is not None and grid is not None:
+        sim.do(A.ACCEPT, sim.agent, at, confirm, grid_id=grid.id)
+        sim.path = grid.path
+    else:
+        sim.do(A.ACCEPT, sim.agent, at)
 
 
 def dispatch(sim: Sim, department: str | None, actor: Actor | None = None, **kw: Any) -> None:
@@ -176,13 +215,16 @@ def handle(sim: Sim, *, late: bool = False) -> None:
 
 
 def verifier_for(sim: Sim) -> Actor:
-    """Who checks the fix on site: the case's L3 grid worker when a unit handled it; when
-    the grid team (that worker) handled it, a supervising seat that did not report it."""
+    """Who checks the fix on site: the case's L3 grid worker when a unit handled a case in
+    an L3 or micro-grid; otherwise (the grid team handled it, or the case's grid lies above
+    the L3 level, where no grid worker verifies) a supervising seat that neither handled nor
+    reported it (a reporting seat evaluates, and the verifier may not)."""
     case = sim.case
-    if case.department is not None:
-        return sim.crew.l3[sim.path[3]]
+    if case.department is not None and len(sim.path) > L3_DEPTH:
+        return sim.crew.l3_worker(sim.path)
     seats = (sim.crew.subdistrict[sim.path[1]], *sim.crew.district)
-    return next(s for s in seats if s.user_id != case.reporter_user_id)
+    barred = (case.reporter_user_id, case.handled_by_user_id)
+    return next(s for s in seats if s.user_id not in barred)
 
 
 def verify(sim: Sim, ok: bool = True) -> None:

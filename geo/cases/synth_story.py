@@ -42,28 +42,20 @@ def _days_later(sim: Sim, lo: float, hi: float) -> datetime:
     return sim.hours_after(sim.clock, 7 * lo, 7 * hi)  # 7 working hours a day
 
 
-def live_closed(
-    sim: Sim,
-    variant: str,
-    *,
-    reporter: Actor | None,
-    system: Actor,
-    confirm: Lookups | None,
-) -> None:
+def live_closed(sim: Sim, variant: str, *, reporter: Actor | None, system: Actor) -> None:
     """From REPORTED to CLOSED along ``variant`` (see synth_data.CLOSED_VARIANTS, and
-    ``self_handled``: found and fixed on patrol, verified by a seat, never evaluated)."""
+    ``self_handled``: found and fixed on patrol, verified by a seat, never evaluated).
+
+    A case in the agents' queue is accepted with the grid the agent confirms
+    (``sim.confirm``); from then on it follows that grid's path like a routed case.
+    """
     if variant == "self_handled":
         assert reporter is not None and reporter.role is Role.GRID_WORKER
         handle_on_site(sim, reporter)
         verify(sim)
         close(sim, system)
         return
-    grid = confirm.routing.grid if confirm and confirm.routing else None
-    if confirm is not None and grid is not None:  # a queued case: the agent confirms its grid
-        accept(sim, confirm, grid_id=grid.id)
-        sim.path = grid.path
-    else:
-        accept(sim)
+    accept(sim)
     unit = unit_for(sim)
     if variant == "escalate":
         sim.do(A.ESCALATE, sim.agent, sim.hours_after(sim.clock, 0.2, 2), co_handlers=_two(sim))
@@ -109,14 +101,15 @@ def _two(sim: Sim) -> list[str]:
 
 
 def live_open(sim: Sim, kind: str, until: datetime) -> None:
-    """Stops along the loop in the state ``kind`` names (synth_data.OPEN_SPLIT)."""
+    """Stops along the loop in the state ``kind`` names (synth_data.OPEN_SPLIT); a queued
+    case is accepted with its confirmed grid, as in :func:`live_closed`."""
     if kind in ("accepted", "dispatched", "in_progress"):
         # Still in time: every step in the last 90 minutes, deadlines after ``until``.
         steps = ["accepted", "dispatched", "in_progress"]
         for minutes, step in zip((70, 50, 25), steps[: steps.index(kind) + 1], strict=False):
             at = until - timedelta(minutes=minutes)
             if step == "accepted":
-                sim.do(A.ACCEPT, sim.agent, at)
+                accept(sim, at)
             elif step == "dispatched":
                 sim.do(A.DISPATCH, sim.agent, at, department=unit_for(sim))
             else:

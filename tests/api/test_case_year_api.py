@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from geo.cases.synth import SEED_CLOSED, SEED_RECEIVED
-from geo.grids.synth import synth_district
+from geo.grids.synth import LEVELS, synth_district
 from tests.builders.clients import gql
 
 pytestmark = pytest.mark.anyio
@@ -102,7 +102,10 @@ async def test_a_page_of_100_cases_with_grids_ancestors_and_last_events_costs_5_
         page = (await gql(seeded_client, PAGE, token))["cases"]
     nodes = [e["node"] for e in page["edges"]]
     assert len(nodes) == 100 and page["pageInfo"]["hasNextPage"]
-    assert all(len(n["grid"]["ancestors"]) == 5 for n in nodes if n["grid"])
+    # A grid's ancestors are its path, down to itself: cases sit on every level from L1 (a
+    # wide accuracy circle) to MICRO.
+    paths = [[a["level"] for a in n["grid"]["ancestors"]] for n in nodes if n["grid"]]
+    assert all(p == list(LEVELS[: len(p)]) and len(p) > 1 for p in paths), paths
     assert all(n["lastEvent"]["action"] for n in nodes)
     # authentication, the page, grids with their ancestors, last events, assigned workers
     assert 3 <= len(sent) <= 5, sent

@@ -54,6 +54,15 @@ class LedgerNotPermitted(DomainError):
         super().__init__("only staff of the grid keep its ledger")
 
 
+class LedgerItemOutOfScope(LedgerNotPermitted):
+    """An item of a grid whose ledger the actor does not keep: to them it is as if it did not
+    exist (the API answers it as a missing item)."""
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__()
+        self.item_id = item_id
+
+
 class LedgerDateOutOfRange(DomainError):
     """A meeting date after today or more than MAX_AGE_DAYS back (Asia/Shanghai dates)."""
 
@@ -79,12 +88,15 @@ class LedgerItemSettled(DomainError):
         self.item_id, self.status = item_id, LedgerStatus(status)
 
 
-async def _check_scope(session: AsyncSession, actor: Actor, grid_id: int) -> None:
+async def _check_scope(
+    session: AsyncSession, actor: Actor, grid_id: int, *, item_id: int | None = None
+) -> None:
+    """Refuses an actor who does not keep the grid's ledger (of the item, when given)."""
     path = await session.scalar(select(Grid.path).where(Grid.id == grid_id))
     if path is None:
         raise InvalidCaseInput("grid_id", f"grid {grid_id} does not exist")
     if not may_keep_ledger(actor, path):
-        raise LedgerNotPermitted
+        raise LedgerNotPermitted if item_id is None else LedgerItemOutOfScope(item_id)
 
 
 def may_keep_ledger(actor: Actor, grid_path: Sequence[int]) -> bool:
@@ -160,7 +172,7 @@ async def _open_item(session: AsyncSession, actor: Actor, item_id: int) -> Ledge
     item = await session.scalar(stmt.execution_options(populate_existing=True))
     if item is None:
         raise LedgerItemNotFound(item_id)
-    await _check_scope(session, actor, item.grid_id)
+    await _check_scope(session, actor, item.grid_id, item_id=item_id)
     if item.status != LedgerStatus.OPEN:
         raise LedgerItemSettled(item_id, item.status)
     return item

@@ -15,6 +15,7 @@ from api.schema.cases.follow import FollowMutation, FollowQuery
 from api.schema.cases.ledger import LedgerMutation, LedgerQuery
 from api.schema.cases.queries import CaseQuery
 from api.schema.circles.resolvers import CircleMutation, CircleQuery
+from api.schema.error_registry import ERRORS
 from api.schema.grids.resolvers import GridMutation, GridQuery
 from api.schema.meta import MetaQuery
 from api.schema.places.mutations import MerchantMutation
@@ -79,4 +80,7 @@ schema = strawberry.Schema(
         # Every DateTime answered in Asia/Shanghai time (api.schema.scalars).
         scalar_map={datetime: DATETIME},
     ),
+    # Expected failures answered as their typed errors, in every field whose union holds
+    # them: resolvers only raise (api.schema.error_registry).
+    exception_handlers=ERRORS,
 )

@@ -124,9 +124,19 @@ def refusal(actor: Actor | None, permission: Permission) -> DomainError | None:
     return None if actor.role in roles else NotPermitted()
 
 
-def caller_refusal(info: Info, permission: Permission) -> DomainError | None:
-    """:func:`refusal` for the caller of this request."""
-    return refusal(info.context.actor, permission)
+def signed_in(info: Info) -> Actor:
+    """The caller; raises AuthenticationRequired for an anonymous one."""
+    if info.context.actor is None:
+        raise AuthenticationRequired
+    return info.context.actor
+
+
+def require(info: Info, permission: Permission) -> Actor:
+    """The caller, signed in and allowed ``permission``'s operations; raises the refusal (a
+    typed error of the operation's result) otherwise."""
+    if refused := refusal(info.context.actor, permission):
+        raise refused
+    return signed_in(info)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ import strawberry
 from api.schema.common import InvalidArgumentError
 from api.schema.context import Info
 from api.schema.errors import AuthenticationRequiredError, NotPermittedError
-from api.schema.permissions import Permission, caller_refusal
-from api.schema.places.errors import NotFoundError, typed_error
+from api.schema.permissions import Permission, require
+from api.schema.places.errors import NotFoundError
 from geo.accounts import units
 from geo.accounts.models import Unit as UnitModel
 
@@ -49,8 +49,7 @@ SaveUnitResult = Annotated[
 class UnitQuery:
     @strawberry.field(description="The registered units, active ones unless asked (staff).")
     async def units(self, info: Info, include_retired: bool = False) -> UnitsResult:
-        if refused := caller_refusal(info, Permission.READ_CASE_STATS):
-            return typed_error(refused)
+        require(info, Permission.READ_CASE_STATS)
         async with info.context.read() as session:
             found = await units.list_units(session, include_retired=include_retired)
         return UnitList(units=[Unit.from_model(u) for u in found])
@@ -61,23 +60,15 @@ class UnitMutation:
     @strawberry.mutation(description="Registers a unit, or reactivates a retired one "
                          "(administrators).")  # fmt: skip
     async def register_unit(self, info: Info, name: str) -> SaveUnitResult:
-        if refused := caller_refusal(info, Permission.MANAGE_USERS):
-            return typed_error(refused)
-        try:
-            async with info.context.write() as session:
-                (unit,) = await units.register_units(session, [name])
-        except units.InvalidUnit as error:
-            return InvalidArgumentError(message=str(error), argument="name")
+        require(info, Permission.MANAGE_USERS)
+        async with info.context.write() as session:
+            (unit,) = await units.register_units(session, [name])
         return UnitSaved(unit=Unit.from_model(unit))
 
     @strawberry.mutation(description="Retires a unit: cases keep its name, new dispatches "
                          "refuse it (administrators).")  # fmt: skip
     async def retire_unit(self, info: Info, name: str) -> SaveUnitResult:
-        if refused := caller_refusal(info, Permission.MANAGE_USERS):
-            return typed_error(refused)
-        try:
-            async with info.context.write() as session:
-                unit = await units.retire_unit(session, name)
-        except units.UnknownUnit as error:
-            return NotFoundError(message=str(error), kind="unit", id=error.unit)
+        require(info, Permission.MANAGE_USERS)
+        async with info.context.write() as session:
+            unit = await units.retire_unit(session, name)
         return UnitSaved(unit=Unit.from_model(unit))

@@ -7,22 +7,20 @@ plaintext is in the issueToken answer once and never again; only its hash is sto
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from api.schema.cases.enums import RoleType, SeatType
-from api.schema.common import InvalidArgumentError
+from api.schema.common import InvalidArgument, InvalidArgumentError
 from api.schema.context import Info
 from api.schema.errors import AuthenticationRequiredError, NotPermittedError
-from api.schema.permissions import Permission, caller_refusal
+from api.schema.permissions import Permission, require
 from api.schema.places.args import no_nul
-from api.schema.places.errors import NotFoundError, typed_error
+from api.schema.places.errors import NotFoundError
 from geo.accounts import service as accounts
 from geo.accounts import tokens
 from geo.accounts.models import Role, Seat, User
-from geo.accounts.units import UnknownUnit
-from geo.errors import DomainError
 
 MAX_USERS_PAGE = 100
 
@@ -111,26 +109,13 @@ RevokeTokenResult = Annotated[
 ]
 
 
-def _account_error(error: DomainError) -> Any:
-    if isinstance(error, accounts.InvalidUser | tokens.InvalidTokenRequest):
-        return InvalidArgumentError(message=str(error), argument="input")
-    if isinstance(error, accounts.UserNotFound):
-        return NotFoundError(message=str(error), kind="user", id=str(error.user_id))
-    if isinstance(error, tokens.TokenNotFound):
-        return NotFoundError(message=str(error), kind="token", id=error.prefix)
-    return typed_error(error)
-
-
 @strawberry.type
 class UserQuery:
     @strawberry.field(description="User accounts by id (administrators).")
     async def users(self, info: Info, first: int = 50, after: int | None = None) -> UsersResult:
-        if refused := caller_refusal(info, Permission.MANAGE_USERS):
-            return typed_error(refused)
+        require(info, Permission.MANAGE_USERS)
         if not 1 <= first <= MAX_USERS_PAGE:
-            return InvalidArgumentError(
-                message=f"first must be from 1 to {MAX_USERS_PAGE}", argument="first"
-            )
+            raise InvalidArgument("first", f"first must be from 1 to {MAX_USERS_PAGE}")
         async with info.context.read() as session:
             listed = await accounts.list_users(session, after_id=after, limit=first + 1)
         accounts_page = [UserAccount.from_user(x.user, x.grid_codes, x.live_tokens) for x in listed]
@@ -141,70 +126,48 @@ class UserQuery:
 class UserMutation:
     @strawberry.mutation(description="Creates a user account (administrators).")
     async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserResult:
-        if refused := caller_refusal(info, Permission.MANAGE_USERS):
-            return typed_error(refused)
-        try:
-            no_nul(name=input.name, department=input.department, phone=input.phone)
-            async with info.context.write() as session:
-                user = await accounts.create_user(
-                    session,
-                    name=input.name,
-                    role=Role(input.role),
-                    seat=Seat(input.seat) if input.seat else None,
-                    department=input.department,
-                    phone=input.phone,
-                    grid_ids=await accounts.grid_ids_of_codes(session, input.grids),
-                )
-        except accounts.UnknownGridCode as error:
-            return NotFoundError(message=str(error), kind="grid", id=error.code)
-        except UnknownUnit as error:
-            return NotFoundError(message=str(error), kind="unit", id=error.unit)
-        except DomainError as error:
-            return _account_error(error)
+        require(info, Permission.MANAGE_USERS)
+        no_nul(name=input.name, department=input.department, phone=input.phone)
+        async with info.context.write() as session:
+            user = await accounts.create_user(
+                session,
+                name=input.name,
+                role=Role(input.role),
+                seat=Seat(input.seat) if input.seat else None,
+                department=input.department,
+                phone=input.phone,
+                grid_ids=await accounts.grid_ids_of_codes(session, input.grids),
+            )
         return UserSaved(user=UserAccount.from_user(user, tuple(input.grids)))
 
     @strawberry.mutation(description="Deactivates a user: their tokens stop working at once.")
     async def deactivate_user(self, info: Info, id: int) -> DeactivateUserResult:
-        if refused := caller_refusal(info, Permission.MANAGE_USERS):
-            return typed_error(refused)
-        try:
-            async with info.context.write() as session:
-                user = await accounts.deactivate_user(session, user_id=id)
-        except DomainError as error:
-            return _account_error(error)
+        require(info, Permission.MANAGE_USERS)
+        async with info.context.write() as session:
+            user = await accounts.deactivate_user(session, user_id=id)
         return UserSaved(user=UserAccount.from_user(user))
 
     @strawberry.mutation(description="Issues a bearer token for an active user (shown once).")
     async def issue_token(
         self, info: Info, user_id: int, days: int = 30, label: str | None = None
     ) -> IssueTokenResult:
-        if refused := caller_refusal(info, Permission.MANAGE_USERS):
-            return typed_error(refused)
+        require(info, Permission.MANAGE_USERS)
         if not 1 <= days <= tokens.MAX_TOKEN_TTL.days:
-            return InvalidArgumentError(
-                message=f"days must be from 1 to {tokens.MAX_TOKEN_TTL.days}", argument="days"
+            raise InvalidArgument("days", f"days must be from 1 to {tokens.MAX_TOKEN_TTL.days}")
+        no_nul(label=label)
+        async with info.context.write() as session:
+            issued = await tokens.issue_token(
+                session, user_id=user_id, ttl=timedelta(days=days), label=label
             )
-        try:
-            no_nul(label=label)
-            async with info.context.write() as session:
-                issued = await tokens.issue_token(
-                    session, user_id=user_id, ttl=timedelta(days=days), label=label
-                )
-        except DomainError as error:
-            return _account_error(error)
         return TokenIssued(
             token=issued.plaintext, prefix=issued.token.prefix, expires_at=issued.token.expires_at
         )
 
     @strawberry.mutation(description="Revokes a token by its prefix; revoking twice is harmless.")
     async def revoke_token(self, info: Info, prefix: str) -> RevokeTokenResult:
-        if refused := caller_refusal(info, Permission.MANAGE_USERS):
-            return typed_error(refused)
-        try:
-            no_nul(prefix=prefix)
-            async with info.context.write() as session:
-                token = await tokens.revoke_token(session, prefix=prefix)
-        except DomainError as error:
-            return _account_error(error)
+        require(info, Permission.MANAGE_USERS)
+        no_nul(prefix=prefix)
+        async with info.context.write() as session:
+            token = await tokens.revoke_token(session, prefix=prefix)
         assert token.revoked_at is not None
         return TokenRevoked(prefix=token.prefix, revoked_at=token.revoked_at)

@@ -19,10 +19,9 @@ from api.schema.calendar.types import (
     WorkingCalendarYearInput,
     WorkingCalendarYearSet,
 )
-from api.schema.common import InvalidArgumentError
+from api.schema.common import InvalidArgument, InvalidArgumentError
 from api.schema.context import Info
-from api.schema.permissions import Permission, caller_refusal
-from api.schema.places.errors import typed_error
+from api.schema.permissions import Permission, require
 from geo.calendar import days, service
 from geo.calendar.days import NoticeDay
 from geo.calendar.holidays import LUNAR_YEARS
@@ -56,13 +55,11 @@ class CalendarQuery:
     ) -> WorkingCalendarResult:
         for argument, value in (("from", from_), ("to", to)):
             if not FIRST_DAY <= value <= LAST_DAY:
-                message = f"the calendar covers {FIRST_DAY} to {LAST_DAY}"
-                return InvalidArgumentError(message=message, argument=argument)
+                raise InvalidArgument(argument, f"the calendar covers {FIRST_DAY} to {LAST_DAY}")
         if to < from_:
-            return InvalidArgumentError(message="to is before from", argument="to")
+            raise InvalidArgument("to", "to is before from")
         if (to - from_).days >= MAX_DAYS:
-            message = f"at most {MAX_DAYS} days at a time"
-            return InvalidArgumentError(message=message, argument="to")
+            raise InvalidArgument("to", f"at most {MAX_DAYS} days at a time")
         return WorkingCalendar(days=[CalendarDay.of(d) for d in days.days_between(from_, to)])
 
 
@@ -76,10 +73,7 @@ class CalendarMutation:
     async def set_working_calendar_year(
         self, info: Info, input: WorkingCalendarYearInput
     ) -> SetWorkingCalendarYearResult:
-        if refused := caller_refusal(info, Permission.WRITE_CALENDAR):
-            return typed_error(refused)
-        actor = info.context.actor
-        assert actor is not None  # refused otherwise
+        actor = require(info, Permission.WRITE_CALENDAR)
         listed = [NoticeDay(d.date, d.working, d.name) for d in input.days]
         try:
             async with info.context.write() as session:
@@ -91,8 +85,6 @@ class CalendarMutation:
                     entered_by_id=actor.user_id,
                     reference=input.reference,
                 )
-        except service.InvalidNotice as error:
-            return InvalidArgumentError(message=str(error), argument=f"input.{error.argument}")
         finally:  # committed or not, this process counts with what the database holds
             async with info.context.read() as session:
                 await service.load_calendar(session)

@@ -12,7 +12,6 @@ from strawberry.scalars import JSON
 
 from api.schema.cases.enums import CaseStatusType, RoutingReasonType
 from api.schema.cases.errors import (
-    CASE_FAILURES,
     ActionNotPermittedError,
     CaseVersionConflictError,
     ChannelNotAllowedError,
@@ -25,18 +24,16 @@ from api.schema.cases.errors import (
     SatisfactionRequiredError,
     UnknownCaseCategoryError,
     UnknownUnitError,
-    case_error,
 )
 from api.schema.cases.inputs import ActOnCaseInput, ReportCaseInput
-from api.schema.cases.queries import not_found
 from api.schema.cases.types import Case, CaseEvent
-from api.schema.common import InvalidArgument, InvalidCoordinateError
+from api.schema.common import InvalidCoordinateError
 from api.schema.context import Info
 from api.schema.errors import AuthenticationRequiredError, RateLimitedError
-from api.schema.permissions import AuthenticationRequired, Permission, case_visibility, refusal
+from api.schema.permissions import Permission, case_visibility, require
 from api.schema.places.errors import NotFoundError
 from geo.cases import queries, reporting
-from geo.cases.errors import InvalidCaseInput
+from geo.cases.errors import CaseNotFound, InvalidCaseInput
 from geo.cases.reporting import ReportResult
 from geo.cases.routing import RoutingReason
 from geo.cases.transitions import act
@@ -191,13 +188,14 @@ async def _grid_id(session: AsyncSession, code: str | None) -> int | None:
     return row.id
 
 
-async def _hidden_or(info: Info, case_id: int, refused: ActionNotPermitted) -> Any:
-    """The refusal, or NotFoundError when the caller may not even see the case."""
+async def _hidden_or(info: Info, case_id: int, refused: ActionNotPermitted) -> Exception:
+    """The refusal, or CaseNotFound when the caller may not even see the case: a refusal
+    must not tell that a case exists."""
     async with info.context.read() as session:
         scope = await queries.case_scope(session, case_id)
     if scope is None or not case_visibility(info.context.actor).admits(scope):
-        return not_found(case_id)
-    return case_error(refused)
+        return CaseNotFound(case_id)
+    return refused
 
 
 @strawberry.type
@@ -210,31 +208,20 @@ class CaseMutation:
     async def report_case(self, info: Info, input: ReportCaseInput) -> ReportCaseResult:
         if limited := _rate_limited(info):
             return limited
-        try:
-            result = await report(info, input)
-        except CASE_FAILURES as error:
-            return case_error(error)  # type: ignore[no-any-return]
-        return CaseReported.from_result(result)
+        return CaseReported.from_result(await report(info, input))
 
     @strawberry.mutation(
         description="Takes one workflow action on a case, as the signed-in caller. Exactly one "
         "of concurrent actions on the same version wins; the others get CaseVersionConflictError."
     )
     async def act_on_case(self, info: Info, input: ActOnCaseInput) -> ActOnCaseResult:
-        actor = info.context.actor
-        refused = refusal(actor, Permission.ACT_ON_CASES)
-        if refused is not None or actor is None:
-            return case_error(refused or AuthenticationRequired())  # type: ignore[no-any-return]
+        actor = require(info, Permission.ACT_ON_CASES)
+        params = input.params()
         try:
-            params = input.params()
             async with info.context.write() as session:
                 grid_id = await _grid_id(session, input.grid)
                 done = await act(session, actor=actor, grid_id=grid_id, **params)
-        except ActionNotPermitted as not_permitted:
-            return await _hidden_or(info, input.case_id, not_permitted)
-        except InvalidArgument as error:
-            return InvalidCaseInputError(message=str(error), field=error.argument)
-        except CASE_FAILURES as error:
-            return case_error(error)  # type: ignore[no-any-return]
+        except ActionNotPermitted as refused:
+            raise await _hidden_or(info, input.case_id, refused) from None
         case = Case.from_model(done.case)
         return CaseActed(case=case, event=CaseEvent.from_model(done.event, case))

@@ -10,14 +10,11 @@ import strawberry
 
 from api.schema.cases.enums import CaseStatusType, RoleType, SatisfactionType
 from api.schema.cases.errors import (
-    CASE_FAILURES,
     ActionNotPermittedError,
     CaseVersionConflictError,
     IllegalTransitionError,
     InvalidCaseInputError,
     NoteRequiredError,
-    case_error,
-    not_found,
 )
 from api.schema.cases.types import CaseCategory
 from api.schema.common import CoordSystemType, Point
@@ -25,7 +22,7 @@ from api.schema.context import Info
 from api.schema.grids.types import Grid
 from api.schema.places.errors import NotFoundError
 from geo.accounts.models import Role
-from geo.cases.follow import FollowedCaseNotFound, evaluate_followed, followed_case
+from geo.cases.follow import evaluate_followed, followed_case
 from geo.cases.models import Case as CaseModel
 from geo.cases.models import CaseEvent as EventModel
 from geo.cases.queries import case_location, is_overdue
@@ -169,11 +166,8 @@ EvaluateCaseResult = Annotated[
 class FollowQuery:
     @strawberry.field(description="A case as its anonymous reporter follows it. " + FOLLOW_HELP)
     async def followed_case(self, info: Info, number: str, code: str) -> FollowedCaseResult:
-        try:
-            async with info.context.read() as session:
-                case = await followed_case(session, number, code)
-        except FollowedCaseNotFound as error:
-            return not_found("case", error.number)
+        async with info.context.read() as session:
+            case = await followed_case(session, number, code)
         return FollowedCase.from_model(case)
 
 
@@ -184,18 +178,13 @@ class FollowMutation:
         "it back to be handled again). " + FOLLOW_HELP
     )
     async def evaluate_case(self, info: Info, input: EvaluateCaseInput) -> EvaluateCaseResult:
-        try:
-            async with info.context.write() as session:
-                done = await evaluate_followed(
-                    session,
-                    number=input.number,
-                    code=input.follow_code,
-                    satisfaction=input.satisfaction,
-                    expected_version=input.expected_version,
-                    note=input.note,
-                )
-        except FollowedCaseNotFound as error:
-            return not_found("case", error.number)
-        except CASE_FAILURES as error:
-            return case_error(error)  # type: ignore[no-any-return]
+        async with info.context.write() as session:
+            done = await evaluate_followed(
+                session,
+                number=input.number,
+                code=input.follow_code,
+                satisfaction=input.satisfaction,
+                expected_version=input.expected_version,
+                note=input.note,
+            )
         return CaseEvaluated(case=FollowedCase.from_model(done.case))

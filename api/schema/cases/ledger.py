@@ -12,7 +12,6 @@ import strawberry
 from api.schema.cases.actions import CaseReported
 from api.schema.cases.enums import LocationSourceType
 from api.schema.cases.errors import (
-    CASE_FAILURES,
     ChannelNotAllowedError,
     IdempotencyKeyReusedError,
     InvalidCaseInputError,
@@ -20,8 +19,6 @@ from api.schema.cases.errors import (
     LedgerItemSettledError,
     LocationOutsideGridError,
     UnknownCaseCategoryError,
-    case_error,
-    not_found,
 )
 from api.schema.cases.inputs import MOMENT_HELP, parse_moment
 from api.schema.common import (
@@ -37,11 +34,12 @@ from api.schema.common import (
 from api.schema.context import Info
 from api.schema.errors import AuthenticationRequiredError, NotPermittedError
 from api.schema.grids.types import Grid
-from api.schema.permissions import ledger_refusal
+from api.schema.permissions import ledger_refusal, signed_in
 from api.schema.places.errors import NotFoundError
 from geo.cases import ledger
 from geo.cases.categories import LocationSource
-from geo.cases.ledger import LedgerNotPermitted, LedgerStatus
+from geo.cases.errors import InvalidCaseInput
+from geo.cases.ledger import LedgerStatus
 from geo.cases.models import LedgerItem as ItemModel
 from geo.clock import utcnow
 from geo.grids.queries import GridRow, get_grid
@@ -189,16 +187,13 @@ class LedgerQuery:
         first: int = DEFAULT_PAGE,
         after: str | None = None,
     ) -> LedgerItemsResult:
-        try:
-            first, key = page_window(first, after)
-            after_id = _after_id(key)
-            row = await _grid(info, grid)
-            if row is None:
-                raise InvalidArgument("grid", "no grid has this code")
-        except InvalidArgument as error:
-            return InvalidArgumentError.from_exception(error)
+        first, key = page_window(first, after)
+        after_id = _after_id(key)
+        row = await _grid(info, grid)
+        if row is None:
+            raise InvalidArgument("grid", "no grid has this code")
         if refused := ledger_refusal(info.context.actor, row.path):
-            return case_error(refused)  # type: ignore[no-any-return]
+            raise refused
         query: dict[str, Any] = {"grid_id": row.id, "statuses": tuple(statuses or ())}
         async with info.context.read() as session:
             items = await ledger.list_ledger_items(session, first=first, after_id=after_id, **query)
@@ -223,51 +218,38 @@ class LedgerMutation:
     ) -> RecordLedgerItemResult:
         row = await _grid(info, input.grid)
         if row is None:
-            return InvalidCaseInputError(message="grid: no grid has this code", field="grid")
-        actor = info.context.actor
-        if (refused := ledger_refusal(actor, row.path)) or actor is None:
-            return case_error(refused)  # type: ignore[arg-type]
-        try:
-            raised = parse_moment("raisedAt", input.raised_at) or utcnow()
-            async with info.context.write() as session:
-                item = await ledger.record_ledger_item(
-                    session,
-                    actor=actor,
-                    grid_id=row.id,
-                    meeting=input.meeting,
-                    raised_at=raised,
-                    text=input.text,
-                )
-        except InvalidArgument as error:
-            return InvalidCaseInputError(message=str(error), field=error.argument)
-        except CASE_FAILURES as error:
-            return case_error(error)  # type: ignore[no-any-return]
+            raise InvalidCaseInput("grid", "no grid has this code")
+        if refused := ledger_refusal(info.context.actor, row.path):
+            raise refused
+        raised = parse_moment("raisedAt", input.raised_at) or utcnow()
+        async with info.context.write() as session:
+            item = await ledger.record_ledger_item(
+                session,
+                actor=signed_in(info),
+                grid_id=row.id,
+                meeting=input.meeting,
+                raised_at=raised,
+                text=input.text,
+            )
         return LedgerItemRecorded(item=LedgerItem.from_model(item))
 
     @strawberry.mutation(description="Reports an open ledger item as a case and links them.")
     async def convert_ledger_item(
         self, info: Info, input: ConvertLedgerItemInput
     ) -> ConvertLedgerItemResult:
-        actor = info.context.actor
-        if actor is None:
-            return case_error(ledger_refusal(None, ()))  # type: ignore[arg-type]
-        try:
-            point = input.location.to_wgs84()
-            async with info.context.write() as session:
-                item, result = await ledger.convert_ledger_item(
-                    session,
-                    item_id=input.item_id,
-                    actor=actor,
-                    category=input.category,
-                    point=point,
-                    location_source=input.location_source,
-                    accuracy_m=input.location.accuracy_m,
-                    address=input.address,
-                )
-        except LedgerNotPermitted:  # an item outside the caller's grids: as if missing
-            return not_found("ledger_item", input.item_id)
-        except CASE_FAILURES as error:
-            return case_error(error)  # type: ignore[no-any-return]
+        actor = signed_in(info)
+        point = input.location.to_wgs84()
+        async with info.context.write() as session:
+            item, result = await ledger.convert_ledger_item(
+                session,
+                item_id=input.item_id,
+                actor=actor,
+                category=input.category,
+                point=point,
+                location_source=input.location_source,
+                accuracy_m=input.location.accuracy_m,
+                address=input.address,
+            )
         return LedgerItemConverted(
             item=LedgerItem.from_model(item), report=CaseReported.from_result(result)
         )
@@ -279,16 +261,9 @@ class LedgerMutation:
     async def settle_ledger_item(
         self, info: Info, item_id: int, settlement: LedgerSettlement
     ) -> SettleLedgerItemResult:
-        actor = info.context.actor
-        if actor is None:
-            return case_error(ledger_refusal(None, ()))  # type: ignore[arg-type]
-        try:
-            async with info.context.write() as session:
-                item = await ledger.settle_ledger_item(
-                    session, item_id=item_id, actor=actor, status=LedgerStatus(settlement.value)
-                )
-        except LedgerNotPermitted:  # an item outside the caller's grids: as if missing
-            return not_found("ledger_item", item_id)
-        except CASE_FAILURES as error:
-            return case_error(error)  # type: ignore[no-any-return]
+        actor = signed_in(info)
+        async with info.context.write() as session:
+            item = await ledger.settle_ledger_item(
+                session, item_id=item_id, actor=actor, status=LedgerStatus(settlement.value)
+            )
         return LedgerItemSettled(item=LedgerItem.from_model(item))

@@ -11,8 +11,6 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.schema.cases.enums import RoleType, SeatType
-from api.schema.cases.errors import case_error
-from api.schema.cases.errors import not_found as not_found_error
 from api.schema.cases.inputs import MOMENT_HELP, CaseFilterInput, parse_moment
 from api.schema.cases.stats import CaseStatsReport, CaseStatsRow, GroupByType
 from api.schema.cases.types import (
@@ -34,13 +32,13 @@ from api.schema.common import (
 from api.schema.context import Info
 from api.schema.errors import AuthenticationRequiredError, NotPermittedError
 from api.schema.grids.types import Grid
-from api.schema.permissions import Permission, case_visibility, refusal, stats_refusal
+from api.schema.permissions import Permission, case_visibility, require, stats_refusal
 from api.schema.places.errors import NotFoundError
 from api.schema.selection import selected_below
 from geo.cases import queries
 from geo.cases.audit import case_trail
 from geo.cases.categories import CASE_CATEGORIES
-from geo.cases.errors import InvalidCursor
+from geo.cases.errors import CaseNotFound
 from geo.cases.models import Case as CaseModel
 from geo.cases.queries import CaseFilter
 from geo.cases.stats import GroupBy, case_stats
@@ -74,10 +72,6 @@ class Viewer:
     async def grids(self, info: Info) -> list[Grid]:
         rows = await info.context.loaders.grid.load_many(list(self.grid_ids))
         return [Grid.from_row(r) for r in rows if r is not None]
-
-
-def not_found(case_id: int) -> NotFoundError:
-    return not_found_error("case", case_id)
 
 
 async def visible_case(info: Info, case_id: int) -> Case | None:
@@ -147,22 +141,18 @@ async def list_cases(
     info: Info, grid: GridRow | None, filter: CaseFilterInput | None, first: int, after: str | None
 ) -> CasesResult:
     """A page of the cases the caller may see, in the grid's subtree when given."""
-    if refused := refusal(info.context.actor, Permission.READ_CASES):
-        return case_error(refused)  # type: ignore[no-any-return]
+    require(info, Permission.READ_CASES)
     filter = filter or CaseFilterInput()
     visible = case_visibility(info.context.actor).criteria()
-    try:
-        first, key = page_window(first, after)
-        criteria = filter.criteria()
-        subtree = _narrower(grid, await _grid_row(filter.grid, "filter.grid", info))
-        if visible is None or subtree is False:
-            return _empty()
-        grid_id = subtree.id if isinstance(subtree, GridRow) else None
-        chosen = CaseFilter(grid_id=grid_id, **criteria, **visible)
-        async with info.context.read() as session:
-            page = await queries.list_cases(session, filter=chosen, first=first, after=key)
-    except (InvalidArgument, InvalidCursor) as error:
-        return case_error(error)  # type: ignore[no-any-return]
+    first, key = page_window(first, after)
+    criteria = filter.criteria()
+    subtree = _narrower(grid, await _grid_row(filter.grid, "filter.grid", info))
+    if visible is None or subtree is False:
+        return _empty()
+    grid_id = subtree.id if isinstance(subtree, GridRow) else None
+    chosen = CaseFilter(grid_id=grid_id, **criteria, **visible)
+    async with info.context.read() as session:
+        page = await queries.list_cases(session, filter=chosen, first=first, after=key)
     await _load_what_the_nodes_ask(info, page.cases)
     edges = [
         CaseEdge(cursor=encode_cursor(queries.encode_cursor(c)), node=Case.from_model(c))
@@ -183,13 +173,10 @@ async def stats_of(
 ) -> CaseStatsResult:
     """The indicators of the grid's subtree (the district when None), grouped."""
     if refused := stats_refusal(info.context.actor, grid.path if grid else None):
-        return case_error(refused)  # type: ignore[no-any-return]
-    try:
-        start, end = parse_moment("from", from_), parse_moment("to", to)
-        if category is not None and category not in CASE_CATEGORIES:
-            raise InvalidArgument("category", "unknown category; see caseCategories")
-    except InvalidArgument as error:
-        return InvalidArgumentError.from_exception(error)
+        raise refused
+    start, end = parse_moment("from", from_), parse_moment("to", to)
+    if category is not None and category not in CASE_CATEGORIES:
+        raise InvalidArgument("category", "unknown category; see caseCategories")
     async with info.context.read() as session:
         rows = await case_stats(
             session,
@@ -229,9 +216,10 @@ class CaseQuery:
         description="A case the caller may see (api.schema.permissions lists who sees what)."
     )
     async def case(self, info: Info, id: int) -> CaseResult:
-        if refused := refusal(info.context.actor, Permission.READ_CASES):
-            return case_error(refused)  # type: ignore[no-any-return]
-        return await visible_case(info, id) or not_found(id)
+        require(info, Permission.READ_CASES)
+        if case := await visible_case(info, id):
+            return case
+        raise CaseNotFound(id)
 
     @strawberry.field(description="Cases the caller may see, newest report first.")
     async def cases(
@@ -245,11 +233,10 @@ class CaseQuery:
 
     @strawberry.field(description="A case's events and whether their hash chain verifies.")
     async def case_trail(self, info: Info, id: int) -> CaseTrailResult:
-        if refused := refusal(info.context.actor, Permission.READ_CASES):
-            return case_error(refused)  # type: ignore[no-any-return]
+        require(info, Permission.READ_CASES)
         case = await visible_case(info, id)
         if case is None:
-            return not_found(id)
+            raise CaseNotFound(id)
         async with info.context.read() as session:
             trail = await case_trail(session, id)
         return CaseTrail(
@@ -273,10 +260,7 @@ class CaseQuery:
         category: str | None = None,
         group_by: GroupByType | None = None,  # type: ignore[valid-type]
     ) -> CaseStatsResult:
-        try:
-            row = await _grid_row(grid, "grid", info)
-        except InvalidArgument as error:
-            return InvalidArgumentError.from_exception(error)
+        row = await _grid_row(grid, "grid", info)
         return await stats_of(info, row, from_, to, category, group_by)
 
 

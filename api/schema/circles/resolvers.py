@@ -15,12 +15,11 @@ from api.schema.common import (
 )
 from api.schema.context import Info
 from api.schema.errors import AuthenticationRequiredError, NotPermittedError
-from api.schema.permissions import Permission, caller_refusal
+from api.schema.permissions import Permission, require
 from api.schema.places.args import no_nul
-from api.schema.places.errors import NotFoundError, typed_error
+from api.schema.places.errors import NotFoundError
 from geo.circles import queries, service
 from geo.coords import CoordSystem
-from geo.errors import DomainError
 
 WGS84 = CoordSystem.WGS84
 
@@ -75,11 +74,8 @@ class CircleQuery:
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> PlaceCircleResult:
         system = CoordSystem(output)
-        try:
-            async with info.context.connect() as connection:
-                place, found = await queries.circle_of_code(connection, code, minutes=minutes)
-        except DomainError as error:
-            return typed_error(error)
+        async with info.context.connect() as connection:
+            place, found = await queries.circle_of_code(connection, code, minutes=minutes)
         public_url = info.context.settings.public_url
         return PlaceCircle(
             place=CircleCode.from_row(place, public_url, system),
@@ -96,28 +92,20 @@ class CircleMutation:
         input: CreateCircleCodeInput,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> CreateCircleCodeResult:
-        if refused := caller_refusal(info, Permission.WRITE_CIRCLE_CODES):
-            return typed_error(refused)
-        try:
-            no_nul(name=input.name, grid=input.grid, code=input.code)
-            center = input.center.to_wgs84()
-            async with info.context.write() as session:
-                row = await service.create_circle_code(
-                    session, name=input.name, center=center, grid_code=input.grid, code=input.code
-                )
-        except DomainError as error:
-            return typed_error(error)
+        require(info, Permission.WRITE_CIRCLE_CODES)
+        no_nul(name=input.name, grid=input.grid, code=input.code)
+        center = input.center.to_wgs84()
+        async with info.context.write() as session:
+            row = await service.create_circle_code(
+                session, name=input.name, center=center, grid_code=input.grid, code=input.code
+            )
         code = CircleCode.from_row(row, info.context.settings.public_url, CoordSystem(output))
         return CircleCodeSaved(circle_code=code)
 
     @strawberry.mutation(description="Retires a circle code: its page then answers 404 (admin).")
     async def retire_circle_code(self, info: Info, code: str) -> RetireCircleCodeResult:
-        if refused := caller_refusal(info, Permission.WRITE_CIRCLE_CODES):
-            return typed_error(refused)
-        try:
-            async with info.context.write() as session:
-                row = await service.retire_circle_code(session, code=code)
-        except DomainError as error:
-            return typed_error(error)
+        require(info, Permission.WRITE_CIRCLE_CODES)
+        async with info.context.write() as session:
+            row = await service.retire_circle_code(session, code=code)
         public_url = info.context.settings.public_url
         return CircleCodeSaved(circle_code=CircleCode.from_row(row, public_url, WGS84))

@@ -8,9 +8,7 @@ from api.schema.circles.types import GridServiceCoverage
 from api.schema.context import Info
 from api.schema.places.args import after_id, check_first
 from api.schema.places.connections import MerchantConnection, ServicePointConnection
-from api.schema.places.errors import typed_error
 from geo.coords import CoordSystem
-from geo.errors import DomainError
 from geo.merchants.queries import category_keys
 from geo.places.by_grid import GridListing
 from geo.service_points.queries import kind_codes
@@ -25,14 +23,11 @@ async def grid_merchants(
     after: str | None,
     output: Any,
 ) -> Any:
-    try:
-        category_keys(categories or ())  # a bad code is the caller's error, not the batch's
-        listing = GridListing(
-            grid_id, check_first(first), after_id(after), tuple(categories or ()), depth
-        )
-        page = await info.context.loaders.grid_merchants.load(listing)
-    except DomainError as error:
-        return typed_error(error)
+    category_keys(categories or ())  # a bad code is the caller's error, not the batch's
+    listing = GridListing(
+        grid_id, check_first(first), after_id(after), tuple(categories or ()), depth
+    )
+    page = await info.context.loaders.grid_merchants.load(listing)
     return MerchantConnection.from_page(page, CoordSystem(output))
 
 
@@ -45,20 +40,12 @@ async def grid_service_points(
     after: str | None,
     output: Any,
 ) -> Any:
-    try:
-        kind_codes(kinds or ())
-        listing = GridListing(
-            grid_id, check_first(first), after_id(after), tuple(kinds or ()), depth
-        )
-        page = await info.context.loaders.grid_service_points.load(listing)
-    except DomainError as error:
-        return typed_error(error)
+    kind_codes(kinds or ())
+    listing = GridListing(grid_id, check_first(first), after_id(after), tuple(kinds or ()), depth)
+    page = await info.context.loaders.grid_service_points.load(listing)
     return ServicePointConnection.from_page(page, CoordSystem(output))
 
 
 async def grid_coverage(info: Info, grid_id: int, spacing_m: float) -> Any:
-    try:
-        found = await info.context.loaders.coverage.load((grid_id, spacing_m))
-    except DomainError as error:
-        return typed_error(error)
+    found = await info.context.loaders.coverage.load((grid_id, spacing_m))
     return None if found is None else GridServiceCoverage.from_coverage(found)

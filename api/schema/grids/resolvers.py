@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import strawberry
@@ -10,7 +10,6 @@ import strawberry
 from api.schema.common import (
     DEFAULT_PAGE,
     CoordSystemType,
-    InvalidArgument,
     InvalidArgumentError,
     InvalidCoordinateError,
     PageInfo,
@@ -22,12 +21,11 @@ from api.schema.common import (
 from api.schema.context import Info
 from api.schema.errors import AuthenticationRequiredError, Error, NotPermittedError
 from api.schema.grids.types import Grid, GridEdge, GridLevelType
-from api.schema.permissions import Permission, caller_refusal
-from api.schema.places.errors import typed_error
-from geo.coords import CoordSystem, InvalidCoordinate
+from api.schema.permissions import Permission, require
+from geo.coords import CoordSystem
+from geo.errors import DomainError
 from geo.grids import queries, service
 from geo.grids.queries import Candidate, Covered
-from geo.grids.service import GridImportFailed
 from geo.grids.validation import ImportProblem, ProblemKind, Severity
 
 ProblemKindType = strawberry.enum(ProblemKind, name="GridImportProblemKind")
@@ -120,6 +118,10 @@ class GridImportError(Error):
     problems: list[GridImportProblem]
 
 
+class GeoJSONNotJSON(DomainError):
+    """The importGrids text is not JSON at all: answered GridImportError without problems."""
+
+
 ImportGridsResult = Annotated[
     GridsImported | GridImportError | AuthenticationRequiredError | NotPermittedError,
     strawberry.union("ImportGridsResult"),
@@ -148,10 +150,7 @@ class GridQuery:
         first: int = DEFAULT_PAGE,
         after: str | None = None,
     ) -> GridsResult:
-        try:
-            first, after = page_window(first, after)
-        except InvalidArgument as error:
-            return InvalidArgumentError.from_exception(error)
+        first, after = page_window(first, after)
         async with info.context.read() as session:
             rows = await queries.list_grids(
                 session,
@@ -174,10 +173,7 @@ class GridQuery:
         point: PointInput,
         output: CoordSystemType = CoordSystem.WGS84,  # type: ignore[valid-type]
     ) -> GridAtResult:
-        try:
-            wgs = point.to_wgs84()
-        except InvalidCoordinate as error:
-            return InvalidCoordinateError.from_exception(error)
+        wgs = point.to_wgs84()
         near_m = max(info.context.settings.boundary_warning_m, point.accuracy_m or 0.0)
         async with info.context.connect() as connection:
             found = await queries.route_point(connection, wgs, near_m=min(near_m, 5_000.0))
@@ -209,20 +205,19 @@ class GridMutation:
         "in place."
     )
     async def import_grids(self, info: Info, geojson: str) -> ImportGridsResult:
-        if refused := caller_refusal(info, Permission.WRITE_GRIDS):
-            return typed_error(refused)
-        try:
-            feature_collection = orjson.loads(geojson)
-        except orjson.JSONDecodeError as error:
-            return GridImportError(message=f"the GeoJSON is not valid JSON: {error}", problems=[])
-        try:
-            async with info.context.write() as session:
-                report = await service.import_grids(session, feature_collection)
-        except GridImportFailed as failed:
-            problems = [GridImportProblem.from_problem(p) for p in failed.problems]
-            return GridImportError(message=str(failed), problems=problems)
+        require(info, Permission.WRITE_GRIDS)
+        feature_collection = _json(geojson)
+        async with info.context.write() as session:
+            report = await service.import_grids(session, feature_collection)
         return GridsImported(
             created=report.created,
             updated=report.updated,
             warnings=[GridImportProblem.from_problem(p) for p in report.warnings],
         )
+
+
+def _json(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise GeoJSONNotJSON(f"the GeoJSON is not valid JSON: {error}") from None

@@ -1,6 +1,6 @@
 """Checks of the arguments that merchant, service point and circle fields share.
 
-Each raises a DomainError that ``place_errors.typed_error`` turns into a typed result.
+Each raises a DomainError, which api.schema.error_registry answers as a typed result.
 """
 
 from __future__ import annotations

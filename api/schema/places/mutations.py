@@ -23,7 +23,7 @@ from api.schema.common import (
 )
 from api.schema.context import Info
 from api.schema.errors import AuthenticationRequiredError, NotPermittedError
-from api.schema.permissions import Permission, caller_refusal
+from api.schema.permissions import Permission, require
 from api.schema.places.args import no_nul
 from api.schema.places.errors import (
     InvalidOpeningHoursError,
@@ -33,11 +33,9 @@ from api.schema.places.errors import (
     UnknownServicePointKindError,
     VersionConflictError,
     parse_id,
-    typed_error,
 )
 from api.schema.places.types import Merchant, MerchantStatusType, ServicePoint
 from geo.coords import CoordSystem
-from geo.errors import DomainError
 from geo.merchants import service as merchants
 from geo.merchants.models import MerchantStatus
 from geo.service_points import service as service_points
@@ -231,16 +229,11 @@ async def _write(
     work: Callable[[AsyncSession], Awaitable[R]],
     saved: Callable[[R], Any],
 ) -> Any:
-    """One write path: the permission check, one transaction, and a typed result for any
-    expected failure. `work` parses and validates inside the transaction, so a refusal
-    rolls back with nothing written."""
-    if refused := caller_refusal(info, Permission.WRITE_PLACES):
-        return typed_error(refused)
-    try:
-        async with info.context.write() as session:
-            row = await work(session)
-    except DomainError as error:
-        return typed_error(error)
+    """One write path: the permission check, then one transaction. `work` parses and
+    validates inside the transaction, so a refusal rolls back with nothing written."""
+    require(info, Permission.WRITE_PLACES)
+    async with info.context.write() as session:
+        row = await work(session)
     return saved(row)
 
 

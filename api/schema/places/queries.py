@@ -29,7 +29,7 @@ from api.schema.places.connections import (
     ServicePointConnection,
     ServicePointsResult,
 )
-from api.schema.places.errors import UnknownId, parse_id, typed_error
+from api.schema.places.errors import known_id
 from api.schema.places.types import (
     CATEGORY_TYPES,
     KIND_TYPES,
@@ -42,7 +42,6 @@ from api.schema.places.types import (
 from geo.circles import reach as circle
 from geo.circles.service import UnknownGrid
 from geo.coords import CoordSystem
-from geo.errors import DomainError
 from geo.grids.queries import get_grid
 from geo.merchants import queries
 from geo.service_points import queries as points
@@ -75,24 +74,21 @@ class MerchantQuery:
         after: str | None = None,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> NearbyMerchantsResult:
-        try:
-            point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
-            no_nul(text=text)
-            system = CoordSystem(output)
-            written = merchant_template(info, system)
-            search: dict[str, Any] = {
-                "radius_m": radius_m, "categories": categories, "text": text,
-                "open_at": when, "limit": first, "after": cursor,
-            }  # fmt: skip
-            async with info.context.connect() as connection:
-                if written is not None:
-                    found = await queries.nearby_merchants_json(
-                        connection, point, written.template, **search
-                    )
-                    return NearbyMerchantConnection.from_written(found, written)
-                page = await queries.nearby_merchants(connection, point, **search)
-        except DomainError as error:
-            return typed_error(error)
+        point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
+        no_nul(text=text)
+        system = CoordSystem(output)
+        written = merchant_template(info, system)
+        search: dict[str, Any] = {
+            "radius_m": radius_m, "categories": categories, "text": text,
+            "open_at": when, "limit": first, "after": cursor,
+        }  # fmt: skip
+        async with info.context.connect() as connection:
+            if written is not None:
+                found = await queries.nearby_merchants_json(
+                    connection, point, written.template, **search
+                )
+                return NearbyMerchantConnection.from_written(found, written)
+            page = await queries.nearby_merchants(connection, point, **search)
         return NearbyMerchantConnection.from_page(page, system)
 
     @strawberry.field(description="Service points within radiusM, nearest first, paged.")
@@ -108,24 +104,21 @@ class MerchantQuery:
         after: str | None = None,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> NearbyServicePointsResult:
-        try:
-            point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
-            no_nul(text=text)
-            system = CoordSystem(output)
-            written = service_point_template(info, system)
-            search: dict[str, Any] = {
-                "radius_m": radius_m, "kinds": kinds, "text": text,
-                "open_at": when, "limit": first, "after": cursor,
-            }  # fmt: skip
-            async with info.context.connect() as connection:
-                if written is not None:
-                    found = await points.nearby_service_points_json(
-                        connection, point, written.template, **search
-                    )
-                    return NearbyServicePointConnection.from_written(found, written)
-                page = await points.nearby_service_points(connection, point, **search)
-        except DomainError as error:
-            return typed_error(error)
+        point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
+        no_nul(text=text)
+        system = CoordSystem(output)
+        written = service_point_template(info, system)
+        search: dict[str, Any] = {
+            "radius_m": radius_m, "kinds": kinds, "text": text,
+            "open_at": when, "limit": first, "after": cursor,
+        }  # fmt: skip
+        async with info.context.connect() as connection:
+            if written is not None:
+                found = await points.nearby_service_points_json(
+                    connection, point, written.template, **search
+                )
+                return NearbyServicePointConnection.from_written(found, written)
+            page = await points.nearby_service_points(connection, point, **search)
         return NearbyServicePointConnection.from_page(page, system)
 
     @strawberry.field(description="Merchants of a grid and every grid below it, by id.")
@@ -138,14 +131,11 @@ class MerchantQuery:
         after: str | None = None,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> MerchantsResult:
-        try:
-            async with info.context.read() as session:
-                grid_id = await _grid_id(session, grid)
-                page = await queries.merchants_in_grid_subtree(
-                    session, grid_id, categories=categories, limit=first, after_id=after_id(after)
-                )
-        except DomainError as error:
-            return typed_error(error)
+        async with info.context.read() as session:
+            grid_id = await _grid_id(session, grid)
+            page = await queries.merchants_in_grid_subtree(
+                session, grid_id, categories=categories, limit=first, after_id=after_id(after)
+            )
         return MerchantConnection.from_page(page, CoordSystem(output))
 
     @strawberry.field(description="Service points of a grid and every grid below it, by id.")
@@ -158,14 +148,11 @@ class MerchantQuery:
         after: str | None = None,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> ServicePointsResult:
-        try:
-            async with info.context.read() as session:
-                grid_id = await _grid_id(session, grid)
-                page = await points.service_points_in_grid_subtree(
-                    session, grid_id, kinds=kinds, limit=first, after_id=after_id(after)
-                )
-        except DomainError as error:
-            return typed_error(error)
+        async with info.context.read() as session:
+            grid_id = await _grid_id(session, grid)
+            page = await points.service_points_in_grid_subtree(
+                session, grid_id, kinds=kinds, limit=first, after_id=after_id(after)
+            )
         return ServicePointConnection.from_page(page, CoordSystem(output))
 
     @strawberry.field(description="A merchant by id, whatever its status.")
@@ -175,9 +162,7 @@ class MerchantQuery:
         id: strawberry.ID,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> Merchant | None:
-        try:
-            merchant_id = parse_id("merchant", id)
-        except UnknownId:
+        if (merchant_id := known_id(id)) is None:
             return None
         async with info.context.read() as session:
             row = await queries.get_merchant(session, merchant_id)
@@ -190,9 +175,7 @@ class MerchantQuery:
         id: strawberry.ID,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> ServicePoint | None:
-        try:
-            point_id = parse_id("service_point", id)
-        except UnknownId:
+        if (point_id := known_id(id)) is None:
             return None
         async with info.context.read() as session:
             row = await points.get_service_point(session, point_id)
@@ -223,12 +206,9 @@ class MerchantQuery:
         minutes: float = 15.0,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> ServiceCircleResult:
-        try:
-            point = near.to_wgs84()
-            async with info.context.connect() as connection:
-                found = await circle.service_circle(connection, point, minutes)
-        except DomainError as error:
-            return typed_error(error)
+        point = near.to_wgs84()
+        async with info.context.connect() as connection:
+            found = await circle.service_circle(connection, point, minutes)
         return ServiceCircleType.from_circle(found, CoordSystem(output))
 
 

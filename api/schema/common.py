@@ -39,10 +39,6 @@ class InvalidArgument(DomainError):
 class InvalidArgumentError(Error):
     argument: str
 
-    @classmethod
-    def from_exception(cls, error: InvalidArgument) -> InvalidArgumentError:
-        return cls(message=str(error), argument=error.argument)
-
 
 def page_window(first: int, after: str | None) -> tuple[int, str | None]:
     """Checks `first` (1 to MAX_PAGE) and decodes `after`; raises InvalidArgument."""

@@ -108,9 +108,16 @@ def _entry(
     exception_type: type[Exception],
     error_type: type[Error],
     make: Callable[[Any], Error] | None = None,
+    **fields: str,
 ) -> Answer:
-    """An entry; without ``make``, the error object holds the exception's message only."""
-    return Answer(exception_type, error_type, make or (lambda e: error_type(message=str(e))))
+    """An entry. Its error object holds the exception's message and, for each error field of
+    ``fields``, the exception's attribute named there; ``make`` builds it when that is not
+    enough."""
+
+    def copy(e: Any) -> Error:
+        return error_type(message=str(e), **{name: getattr(e, a) for name, a in fields.items()})
+
+    return Answer(exception_type, error_type, make or copy)
 
 
 def _argument(exception_type: type[Exception], name: str) -> Answer:
@@ -148,6 +155,31 @@ def _most_specific_first(entries: Iterable[Answer]) -> tuple[Answer, ...]:
     return tuple(sorted(entries, key=lambda entry: -len(entry.exception_type.__mro__)))
 
 
+def _case_category(e: UnknownCaseCategory) -> UnknownCaseCategoryError:
+    known = list(CASE_CATEGORIES)
+    message = f"unknown case category; known: {', '.join(known)}"
+    return UnknownCaseCategoryError(message=message, code=e.code[:100], known=known)
+
+
+def _illegal(e: IllegalTransition) -> IllegalTransitionError:
+    allowed = list(e.allowed)
+    return IllegalTransitionError(
+        message=str(e), status=e.status, action=e.action, allowed_actions=allowed
+    )
+
+
+def _not_permitted(e: ActionNotPermitted) -> ActionNotPermittedError:
+    roles = sorted(e.allowed_roles)
+    return ActionNotPermittedError(message=str(e), action=e.action, allowed_roles=roles)
+
+
+def _import_failed(e: GridImportFailed | GeoJSONNotJSON) -> GridImportError:
+    problems = [GridImportProblem.from_problem(p) for p in e.problems]
+    return GridImportError(message=str(e), problems=problems)
+
+
+_VERSIONS = {"expected_version": "expected_version", "current_version": "current_version"}
+
 ERRORS: tuple[Answer, ...] = _most_specific_first(
     (
         # Refusals (api.schema.permissions; the ledger's own in geo.cases.ledger).
@@ -155,22 +187,10 @@ ERRORS: tuple[Answer, ...] = _most_specific_first(
         _entry(NotPermitted, NotPermittedError),
         _entry(LedgerNotPermitted, NotPermittedError),
         # Arguments.
-        _entry(InvalidArgument, InvalidArgumentError, InvalidArgumentError.from_exception),
-        _entry(
-            InvalidArgument,
-            InvalidCaseInputError,
-            lambda e: InvalidCaseInputError(message=str(e), field=e.argument),
-        ),
-        _entry(
-            places.OutOfRange,
-            InvalidArgumentError,
-            lambda e: InvalidArgumentError(message=str(e), argument=e.argument),
-        ),
-        _entry(
-            places.InvalidField,
-            InvalidArgumentError,
-            lambda e: InvalidArgumentError(message=str(e), argument=e.field),
-        ),
+        _entry(InvalidArgument, InvalidArgumentError, argument="argument"),
+        _entry(InvalidArgument, InvalidCaseInputError, field="argument"),
+        _entry(places.OutOfRange, InvalidArgumentError, argument="argument"),
+        _entry(places.InvalidField, InvalidArgumentError, argument="field"),
         _entry(
             InvalidNotice,
             InvalidArgumentError,
@@ -185,85 +205,29 @@ ERRORS: tuple[Answer, ...] = _most_specific_first(
         _argument(InvalidUnit, "name"),
         _entry(InvalidCoordinate, InvalidCoordinateError, InvalidCoordinateError.from_exception),
         # Places: merchants and service points.
-        _entry(
-            UnknownCategory,
-            UnknownCategoryError,
-            lambda e: UnknownCategoryError(message=str(e), code=e.code),
-        ),
-        _entry(
-            UnknownServicePointKind,
-            UnknownServicePointKindError,
-            lambda e: UnknownServicePointKindError(message=str(e), code=e.code),
-        ),
-        _entry(
-            InvalidPhone,
-            InvalidPhoneError,
-            lambda e: InvalidPhoneError(message=str(e), phone=e.text),
-        ),
-        _entry(
-            InvalidOpeningHours,
-            InvalidOpeningHoursError,
-            lambda e: InvalidOpeningHoursError(message=str(e), hours=e.text, position=e.position),
-        ),
-        _entry(
-            places.VersionConflict,
-            VersionConflictError,
-            lambda e: VersionConflictError(
-                message=str(e),
-                expected_version=e.expected_version,
-                current_version=e.current_version,
-            ),
-        ),
+        _entry(UnknownCategory, UnknownCategoryError, code="code"),
+        _entry(UnknownServicePointKind, UnknownServicePointKindError, code="code"),
+        _entry(InvalidPhone, InvalidPhoneError, phone="text"),
+        _entry(InvalidOpeningHours, InvalidOpeningHoursError, hours="text", position="position"),
+        _entry(places.VersionConflict, VersionConflictError, **_VERSIONS),
         # Cases.
-        _entry(
-            UnknownCaseCategory,
-            UnknownCaseCategoryError,
-            lambda e: UnknownCaseCategoryError(
-                message=f"unknown case category; known: {', '.join(CASE_CATEGORIES)}",
-                code=e.code[:100],
-                known=list(CASE_CATEGORIES),
-            ),
-        ),
-        _entry(
-            cases.InvalidCaseInput,
-            InvalidCaseInputError,
-            lambda e: InvalidCaseInputError(message=str(e), field=e.field),
-        ),
+        _entry(UnknownCaseCategory, UnknownCaseCategoryError, _case_category),
+        _entry(cases.InvalidCaseInput, InvalidCaseInputError, field="field"),
         _entry(
             cases.ChannelNotAllowed,
             ChannelNotAllowedError,
             lambda e: ChannelNotAllowedError(message=str(e), channel=Channel(e.channel)),
         ),
         _entry(cases.IdempotencyKeyReused, IdempotencyKeyReusedError),
-        _entry(
-            IllegalTransition,
-            IllegalTransitionError,
-            lambda e: IllegalTransitionError(
-                message=str(e), status=e.status, action=e.action, allowed_actions=list(e.allowed)
-            ),
-        ),
-        _entry(
-            ActionNotPermitted,
-            ActionNotPermittedError,
-            lambda e: ActionNotPermittedError(
-                message=str(e), action=e.action, allowed_roles=sorted(e.allowed_roles)
-            ),
-        ),
+        _entry(IllegalTransition, IllegalTransitionError, _illegal),
+        _entry(ActionNotPermitted, ActionNotPermittedError, _not_permitted),
         _entry(
             cases.VersionConflict,
             CaseVersionConflictError,
-            lambda e: CaseVersionConflictError(
-                message=str(e),
-                expected_version=e.expected_version,
-                current_version=e.current_version,
-                current_status=e.current_status,
-            ),
+            **_VERSIONS,
+            current_status="current_status",
         ),
-        _entry(
-            NoteRequired,
-            NoteRequiredError,
-            lambda e: NoteRequiredError(message=str(e), action=e.action),
-        ),
+        _entry(NoteRequired, NoteRequiredError, action="action"),
         _entry(SatisfactionRequired, SatisfactionRequiredError),
         _entry(EvaluationPending, EvaluationPendingError),
         _entry(cases.MergeTargetInvalid, MergeTargetInvalidError),
@@ -278,28 +242,12 @@ ERRORS: tuple[Answer, ...] = _most_specific_first(
             lambda e: LedgerItemSettledError(message=str(e), status=e.status.value),
         ),
         _entry(
-            LedgerDateOutOfRange,
-            LedgerDateOutOfRangeError,
-            lambda e: LedgerDateOutOfRangeError(
-                message=str(e), earliest=e.earliest, latest=e.latest
-            ),
+            LedgerDateOutOfRange, LedgerDateOutOfRangeError, earliest="earliest", latest="latest"
         ),
-        _entry(
-            LocationOutsideGrid,
-            LocationOutsideGridError,
-            lambda e: LocationOutsideGridError(message=str(e), grid=e.grid_code),
-        ),
+        _entry(LocationOutsideGrid, LocationOutsideGridError, grid="grid_code"),
         # Grids.
-        _entry(
-            GridImportFailed,
-            GridImportError,
-            lambda e: GridImportError(
-                message=str(e), problems=[GridImportProblem.from_problem(p) for p in e.problems]
-            ),
-        ),
-        _entry(
-            GeoJSONNotJSON, GridImportError, lambda e: GridImportError(message=str(e), problems=[])
-        ),
+        _entry(GridImportFailed, GridImportError, _import_failed),
+        _entry(GeoJSONNotJSON, GridImportError, _import_failed),
         # Whatever is not there: NotFoundError, for every kind of object.
         _found_not(places.NotFound, None, lambda e: e.entity_id),
         _found_not(UnknownId, None, lambda e: e.value),

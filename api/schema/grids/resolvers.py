@@ -121,6 +121,8 @@ class GridImportError(Error):
 class GeoJSONNotJSON(DomainError):
     """The importGrids text is not JSON at all: answered GridImportError without problems."""
 
+    problems = ()
+
 
 ImportGridsResult = Annotated[
     GridsImported | GridImportError | AuthenticationRequiredError | NotPermittedError,

@@ -39,12 +39,7 @@ from geo.accounts.actor import Actor
 from geo.cases.categories import Stage
 from geo.cases.models import Case
 from geo.cases.transitions import act
-from geo.cases.workflow import (
-    EVALUATION_WINDOW_DAYS,
-    Action,
-    CaseStatus,
-    evaluation_expires_at,
-)
+from geo.cases.workflow import EVALUATION_WINDOW_DAYS, Action, CaseStatus, evaluation_expires_at
 from geo.clock import utcnow
 from geo.errors import DomainError
 

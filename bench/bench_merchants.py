@@ -76,7 +76,7 @@ from geo.imports.importer import import_file
 from geo.imports.synth import write_merchants_csv
 from geo.json_objects import Lookup, Template, Value
 from geo.merchants.models import Merchant
-from geo.merchants.queries import nearby_merchants, nearby_merchants_json
+from geo.merchants.queries import nearby_merchants
 from geo.merchants.taxonomy import CATEGORIES
 
 DATABASE = "circle_bench_merchants"
@@ -146,7 +146,7 @@ async def captured(
     engine: AsyncEngine, sample: list[LonLat], search: dict[str, Any], written: bool = False
 ) -> Any:
     """The statements nearby_merchants sends for each point: (sql, [params], calls); with
-    ``written``, those of nearby_merchants_json (the API's, for NEARBY_QUERY)."""
+    ``written``, those it sends with a template (the API's, for NEARBY_QUERY)."""
     sent: list[tuple[str, dict[str, Any]]] = []
 
     def record(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
@@ -155,13 +155,11 @@ async def captured(
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         async with make_sessionmaker(engine)() as session:
+            template = node_template() if written else None
             for p in sample:
-                if written:
-                    await nearby_merchants_json(
-                        session, p, node_template(), radius_m=1_000, limit=20, **search
-                    )
-                else:
-                    await nearby_merchants(session, p, radius_m=1_000, limit=20, **search)
+                await nearby_merchants(
+                    session, p, template=template, radius_m=1_000, limit=20, **search
+                )
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     first = sent[0][0]

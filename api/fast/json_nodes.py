@@ -20,7 +20,7 @@ A template is made only when the answer cannot differ from the one built in Pyth
   another system than WGS 84 are left as holes (``geo.json_objects.Hole``), which
   :meth:`Written.text` fills with the converted numbers, as the Python path converts them;
 * ``edges`` is selected under one response name.
-Otherwise :func:`merchant_template` answers None and the resolver builds objects.
+Otherwise :func:`nearby_template` answers None and the resolver builds objects.
 tests/api/test_json_nodes.py holds both paths to the same answers, key order included.
 """
 
@@ -98,18 +98,11 @@ class Shape:
         return {**_NEARBY_EDGE, "node": node}
 
 
-def merchant_template(info: strawberry.Info[Any, Any], system: CoordSystem) -> Written | None:
-    """The template of ``edges { ... }`` below the current nearbyMerchants field, else of
-    its ``node { ... }``, else None."""
-    return _cached(info, system, MERCHANTS)
-
-
-def service_point_template(info: strawberry.Info[Any, Any], system: CoordSystem) -> Written | None:
-    """:func:`merchant_template` for nearbyServicePoints."""
-    return _cached(info, system, SERVICE_POINTS)
-
-
-def _cached(info: strawberry.Info[Any, Any], system: CoordSystem, shape: Shape) -> Written | None:
+def nearby_template(
+    info: strawberry.Info[Any, Any], system: CoordSystem, shape: Shape
+) -> Written | None:
+    """The template of ``edges { ... }`` below the current nearby field of ``shape``
+    (:data:`MERCHANTS`, :data:`SERVICE_POINTS`), else of its ``node { ... }``, else None."""
     if not getattr(info.context, "json_nodes", False):
         return None
     raw: GraphQLResolveInfo = info._raw_info

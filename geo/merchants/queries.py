@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
@@ -48,8 +48,6 @@ from geo.places.queries import (
     written_row,
     written_rows,
 )
-
-T = TypeVar("T")
 
 #: Up to this many categories, each gets its own index-driven stream (``geo.places.nearest``);
 #: more than that are common enough together for one stream with a filter.
@@ -175,59 +173,25 @@ async def nearby_merchants(
     session: Executor,
     point: LonLat,
     *,
+    template: Template | None = None,
     radius_m: float = 1_000.0,
     categories: Sequence[str] | None = None,
     text: str | None = None,
     open_at: datetime | None = None,
     limit: int = 20,
     after: tuple[float, int] | None = None,
-) -> Page[Nearby[MerchantRow]]:
+) -> Page[Nearby[MerchantRow]] | Page[Nearby[Written]]:
     """Merchants within ``radius_m`` of a WGS-84 point, nearest first by geodesic distance.
 
     Ordered by (distance, id), keyset-paged by ``after = (distance_m, id)`` of the last row
     seen. ``categories`` (empty means all), ``text`` (Chinese substring of the name) and
     ``open_at`` (aware datetime; only OPEN merchants with known hours) narrow the list.
-    Raises OutOfRange (radius 0-5000 m, limit 1-100), InvalidCursor, UnknownCategory,
-    InvalidField (text too long). ``session`` may also be a read-pool psycopg connection
-    (``geo.db.make_read_pool``), the cheapest way to run it.
+    With a ``template`` each merchant comes back as PostgreSQL wrote it (``Written``, as
+    ``geo.json_objects`` says; ValueError for a template that does not fit), else as a
+    MerchantRow. Raises OutOfRange (radius 0-5000 m, limit 1-100), InvalidCursor,
+    UnknownCategory, InvalidField (text too long). ``session`` may also be a read-pool
+    psycopg connection (``geo.db.make_read_pool``), the cheapest way to run it.
     """
-    return await _nearby(
-        session, point, None, merchant_row, radius_m, categories, text, open_at, limit, after
-    )
-
-
-async def nearby_merchants_json(
-    session: Executor,
-    point: LonLat,
-    template: Template,
-    *,
-    radius_m: float = 1_000.0,
-    categories: Sequence[str] | None = None,
-    text: str | None = None,
-    open_at: datetime | None = None,
-    limit: int = 20,
-    after: tuple[float, int] | None = None,
-) -> Page[Nearby[Written]]:
-    """:func:`nearby_merchants`, each merchant written by PostgreSQL as ``template`` says
-    (``geo.json_objects``); raises ValueError for a template that does not fit."""
-    return await _nearby(
-        session, point, template, written_row, radius_m, categories, text, open_at, limit, after
-    )
-
-
-async def _nearby(
-    session: Executor,
-    point: LonLat,
-    template: Template | None,
-    make: Callable[[Any], T],
-    radius_m: float,
-    categories: Sequence[str] | None,
-    text: str | None,
-    open_at: datetime | None,
-    limit: int,
-    after: tuple[float, int] | None,
-) -> Page[Nearby[T]]:
-    """The page, each row made by ``make``."""
     check_search(radius_m, limit, after)
     params: dict[str, Any] = {"closed": MerchantStatus.CLOSED.value, **text_params(text)}
     keys = category_keys(categories) if categories else []
@@ -247,6 +211,7 @@ async def _nearby(
         after is not None,
         template,
     )
+    make: Callable[[Any], Any] = merchant_row if template is None else written_row
     return await nearby_page(
         session, statement, params, make, point=point, radius_m=radius_m, limit=limit, after=after
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
@@ -79,8 +79,6 @@ class ServicePointRow(NamedTuple):
         return hours is not None and is_open_at(hours, when)
 
 
-T = TypeVar("T")
-
 SERVICE_POINTS = ServicePoint.__table__
 _S = SERVICE_POINTS.c
 
@@ -134,54 +132,19 @@ async def nearby_service_points(
     session: Executor,
     point: LonLat,
     *,
+    template: Template | None = None,
     radius_m: float = 1_000.0,
     kinds: Sequence[str] | None = None,
     text: str | None = None,
     open_at: datetime | None = None,
     limit: int = 20,
     after: tuple[float, int] | None = None,
-) -> Page[Nearby[ServicePointRow]]:
+) -> Page[Nearby[ServicePointRow]] | Page[Nearby[Written]]:
     """Service points within ``radius_m`` of a WGS-84 point, nearest first (geodesic).
 
-    Same contract as ``geo.merchants.queries.nearby_merchants``, with ``kinds`` for
-    categories (UnknownServicePointKind on a bad code).
+    Same contract as ``geo.merchants.queries.nearby_merchants`` (``template`` included),
+    with ``kinds`` for categories (UnknownServicePointKind on a bad code).
     """
-    return await _nearby(
-        session, point, None, service_point_row, radius_m, kinds, text, open_at, limit, after
-    )
-
-
-async def nearby_service_points_json(
-    session: Executor,
-    point: LonLat,
-    template: Template,
-    *,
-    radius_m: float = 1_000.0,
-    kinds: Sequence[str] | None = None,
-    text: str | None = None,
-    open_at: datetime | None = None,
-    limit: int = 20,
-    after: tuple[float, int] | None = None,
-) -> Page[Nearby[Written]]:
-    """:func:`nearby_service_points`, each written by PostgreSQL as ``template`` says
-    (``geo.json_objects``); raises ValueError for a template that does not fit."""
-    return await _nearby(
-        session, point, template, written_row, radius_m, kinds, text, open_at, limit, after
-    )
-
-
-async def _nearby(
-    session: Executor,
-    point: LonLat,
-    template: Template | None,
-    make: Callable[[Any], T],
-    radius_m: float,
-    kinds: Sequence[str] | None,
-    text: str | None,
-    open_at: datetime | None,
-    limit: int,
-    after: tuple[float, int] | None,
-) -> Page[Nearby[T]]:
     check_search(radius_m, limit, after)
     params: dict[str, Any] = {"kinds": kind_codes(kinds) if kinds else [], **text_params(text)}
     if open_at is not None:
@@ -189,6 +152,7 @@ async def _nearby(
     statement = _nearby_statement(
         bool(kinds), "text" in params, open_at is not None, after is not None, template
     )
+    make: Callable[[Any], Any] = service_point_row if template is None else written_row
     return await nearby_page(
         session, statement, params, make, point=point, radius_m=radius_m, limit=limit, after=after
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
@@ -18,7 +19,7 @@ from api.schema.places.types import Merchant, ServicePoint
 from geo.coords import CoordSystem
 from geo.merchants.queries import MerchantRow
 from geo.places.cursor import encode_distance_cursor, encode_id_cursor
-from geo.places.queries import Nearby, Page, Written
+from geo.places.queries import Nearby, Page
 from geo.places.walking import walking_minutes
 from geo.service_points.queries import ServicePointRow
 
@@ -44,34 +45,31 @@ class NearbyMerchantConnection:
     page_info: PageInfo
 
     @classmethod
-    def from_page(cls, page: Page[Nearby[MerchantRow]], system: CoordSystem) -> Any:
-        edges = [
-            NearbyMerchantEdge(
-                node_id=n.item.id,
-                node=Merchant.from_row(n.item, system),
-                distance_m=n.distance_m,
-                walking_minutes=walking_minutes(n.distance_m),
-            )
-            for n in page.items
-        ]
-        return cls(edges=edges, page_info=_nearby_page_info(page))
-
-    @classmethod
-    def from_written(cls, page: Page[Nearby[Written]], how: WrittenList) -> Any:
-        """The connection of what PostgreSQL wrote as ``how`` says (api.fast.json_nodes): the
-        edges whole, or each edge's node."""
-        return _from_written(cls, NearbyMerchantEdge, page, how)
+    def from_nearby(
+        cls, page: Page[Nearby[Any]], system: CoordSystem, how: WrittenList | None
+    ) -> Any:
+        """The connection of a nearby page: of MerchantRows when ``how`` is None, else of
+        what PostgreSQL wrote as ``how`` says (api.fast.json_nodes), the edges whole or each
+        edge's node."""
+        return _nearby(cls, NearbyMerchantEdge, Merchant.from_row, page, system, how)
 
 
-def _from_written(connection: Any, edge: Any, page: Page[Nearby[Written]], how: WrittenList) -> Any:
-    text = how.text
-    if how.edges:
-        written = Fragment(f"[{','.join(text(n.item) for n in page.items)}]")
+def _nearby(
+    connection: Any,
+    edge: Any,
+    node_of: Callable[[Any, CoordSystem], Any],
+    page: Page[Nearby[Any]],
+    system: CoordSystem,
+    how: WrittenList | None,
+) -> Any:
+    if how is not None and how.edges:
+        written = Fragment(f"[{','.join(how.text(n.item) for n in page.items)}]")
         return connection(edges=written, page_info=_nearby_page_info(page))
+    text = None if how is None else how.text
     edges = [
         edge(
             node_id=n.item.id,
-            node=Fragment(text(n.item)),
+            node=node_of(n.item, system) if text is None else Fragment(text(n.item)),
             distance_m=n.distance_m,
             walking_minutes=walking_minutes(n.distance_m),
         )
@@ -98,22 +96,11 @@ class NearbyServicePointConnection:
     page_info: PageInfo
 
     @classmethod
-    def from_page(cls, page: Page[Nearby[ServicePointRow]], system: CoordSystem) -> Any:
-        edges = [
-            NearbyServicePointEdge(
-                node_id=n.item.id,
-                node=ServicePoint.from_row(n.item, system),
-                distance_m=n.distance_m,
-                walking_minutes=walking_minutes(n.distance_m),
-            )
-            for n in page.items
-        ]
-        return cls(edges=edges, page_info=_nearby_page_info(page))
-
-    @classmethod
-    def from_written(cls, page: Page[Nearby[Written]], how: WrittenList) -> Any:
-        """As NearbyMerchantConnection.from_written."""
-        return _from_written(cls, NearbyServicePointEdge, page, how)
+    def from_nearby(
+        cls, page: Page[Nearby[Any]], system: CoordSystem, how: WrittenList | None
+    ) -> Any:
+        """As NearbyMerchantConnection.from_nearby."""
+        return _nearby(cls, NearbyServicePointEdge, ServicePoint.from_row, page, system, how)
 
 
 @strawberry.type

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.fast.json_nodes import merchant_template, service_point_template
+from api.fast.json_nodes import MERCHANTS, SERVICE_POINTS, nearby_template
 from api.schema.circles.types import ServiceCircleType
 from api.schema.common import (
     DEFAULT_PAGE,
@@ -77,19 +77,15 @@ class MerchantQuery:
         point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
         no_nul(text=text)
         system = CoordSystem(output)
-        written = merchant_template(info, system)
+        written = nearby_template(info, system, MERCHANTS)
         search: dict[str, Any] = {
             "radius_m": radius_m, "categories": categories, "text": text,
             "open_at": when, "limit": first, "after": cursor,
         }  # fmt: skip
+        template = None if written is None else written.template
         async with info.context.connect() as connection:
-            if written is not None:
-                found = await queries.nearby_merchants_json(
-                    connection, point, written.template, **search
-                )
-                return NearbyMerchantConnection.from_written(found, written)
-            page = await queries.nearby_merchants(connection, point, **search)
-        return NearbyMerchantConnection.from_page(page, system)
+            page = await queries.nearby_merchants(connection, point, template=template, **search)
+        return NearbyMerchantConnection.from_nearby(page, system, written)
 
     @strawberry.field(description="Service points within radiusM, nearest first, paged.")
     async def nearby_service_points(
@@ -107,19 +103,17 @@ class MerchantQuery:
         point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
         no_nul(text=text)
         system = CoordSystem(output)
-        written = service_point_template(info, system)
+        written = nearby_template(info, system, SERVICE_POINTS)
         search: dict[str, Any] = {
             "radius_m": radius_m, "kinds": kinds, "text": text,
             "open_at": when, "limit": first, "after": cursor,
         }  # fmt: skip
+        template = None if written is None else written.template
         async with info.context.connect() as connection:
-            if written is not None:
-                found = await points.nearby_service_points_json(
-                    connection, point, written.template, **search
-                )
-                return NearbyServicePointConnection.from_written(found, written)
-            page = await points.nearby_service_points(connection, point, **search)
-        return NearbyServicePointConnection.from_page(page, system)
+            page = await points.nearby_service_points(
+                connection, point, template=template, **search
+            )
+        return NearbyServicePointConnection.from_nearby(page, system, written)
 
     @strawberry.field(description="Merchants of a grid and every grid below it, by id.")
     async def merchants(

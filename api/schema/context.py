@@ -52,9 +52,6 @@ class Context:
     #: under api.web.http's executor, which knows to.
     json_nodes: bool = False
 
-    def client_address(self) -> str:
-        return self.address
-
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A short session for ONE resolver call or ONE loader batch (never shared)."""

@@ -74,9 +74,9 @@ async def list_units(session: AsyncSession, *, include_retired: bool = False) ->
 
 async def require_units(session: AsyncSession, names: Sequence[str]) -> None:
     """Raises UnknownUnit naming the first of ``names`` that is not a registered active unit."""
-    wanted = [n for n in names if "\x00" not in n]
     if not names:
         return
+    wanted = [n for n in names if "\x00" not in n]  # PostgreSQL text cannot hold NUL
     active = set(await session.scalars(select(Unit.name).where(Unit.name.in_(wanted), Unit.active)))
     for name in names:
         if name not in active:

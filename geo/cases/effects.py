@@ -222,8 +222,10 @@ def _extend(case: Case, extend_to: datetime | None, now: datetime, actor: Actor)
     bound = max_extension_to(case, current)
     if extend_to is None:
         extend_to = bound
-    if extend_to.tzinfo is None or extend_to <= (case.handle_deadline or now):
-        raise InvalidCaseInput("extend_to", "must be an aware time after the current deadline")
+    if extend_to.tzinfo is None or extend_to <= current:
+        raise InvalidCaseInput(
+            "extend_to", "must be an aware time after the current deadline and after now"
+        )
     # The earliest instant with the same working time: a deadline falls in working hours.
     extend_to = add_working_hours(current, working_hours_between(current, extend_to))
     if not actor.is_district_seat:

@@ -168,7 +168,7 @@ def _rate_limited(info: Info) -> RateLimitedError | None:
     context = info.context
     if context.actor is not None or context.report_limiter is None:
         return None
-    wait = context.report_limiter.take(context.client_address())
+    wait = context.report_limiter.take(context.address)
     if wait is None:
         return None
     seconds = max(1, math.ceil(wait))

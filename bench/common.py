@@ -78,16 +78,18 @@ def free_port() -> int:
 
 
 class Server:
-    """`circle serve` on a free port against `database_url`, one process, logs to a file."""
+    """`circle serve` on a free port against `database_url`, ``workers`` processes (one by
+    default), logs to a file."""
 
-    def __init__(self, database_url: str, **settings: str) -> None:
+    def __init__(self, database_url: str, workers: int = 1, **settings: str) -> None:
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", **settings}
         out = ROOT / "bench" / "out"
         out.mkdir(exist_ok=True)
         self.log = open(out / f"server-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "api", "serve", "--port", str(self.port)]
+            + (["--workers", str(workers)] if workers > 1 else []),
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -67,8 +67,8 @@ CIRCLE_NEARBY = """query Nearby($p: PointInput!, $c: [String!]) {
 PEER_NEARBY = """query Nearby($lon: Float!, $lat: Float!, $r: Float!, $c: String) {
   peerNearbyMerchants(lon: $lon, lat: $lat, radiusM: $r, category: $c, n: 20) {
     nodes { id name phone category categoryZh location { x y } distanceM walkingMinutes } } }"""
-CIRCLE_GRID = """query GridAt($p: PointInput!) { gridAt(point: $p) {
-  ... on GridMatch { grid { code name level parent { code name level } } distanceToBoundaryM } } }"""
+CIRCLE_GRID = """query GridAt($p: PointInput!) { gridAt(point: $p) { ... on GridMatch {
+  grid { code name level parent { code name level } } distanceToBoundaryM } } }"""
 PEER_GRID = """query GridAt($lon: Float!, $lat: Float!) { peerGridAt(lon: $lon, lat: $lat) {
   nodes { code name level gridByParentId { code name level }
     distanceToBoundaryM(lon: $lon, lat: $lat) } } }"""
@@ -361,12 +361,15 @@ def backends(conninfo: str, application_like: str | None = None) -> list[int]:
     return [row[0] for row in rows]
 
 
-def wrk(port: int, bodies: Path, seconds: float, clients: int) -> tuple[int, float, float, float, int]:
+def wrk(
+    port: int, bodies: Path, seconds: float, clients: int
+) -> tuple[int, float, float, float, int]:
+    """Requests, seconds, p50 and p99 (ms) and failed answers of one wrk run."""
     script = bodies.with_suffix(".lua")
     script.write_text(WRK_SCRIPT)
+    command = ["wrk", "-t1", f"-c{clients}", f"-d{round(seconds)}s", "--timeout", "10s"]
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{clients}", f"-d{round(seconds)}s", "--timeout", "10s", "-s", str(script),
-         f"http://127.0.0.1:{port}/graphql"],  # fmt: skip
+        [*command, "-s", str(script), f"http://127.0.0.1:{port}/graphql"],
         env={**os.environ, "BENCH_BODIES": str(bodies)},
         capture_output=True,
         text=True,
@@ -378,12 +381,11 @@ def wrk(port: int, bodies: Path, seconds: float, clients: int) -> tuple[int, flo
     return int(requests), int(micros) / 1e6, float(p50) / 1e3, float(p99) / 1e3, int(failed)
 
 
-def bodies_file(folder: Path, name: str, query: str, variables: list[dict[str, Any]]) -> Path:
-    path = folder / f"{name}.txt"
-    path.write_text(
-        "\n".join(json.dumps({"query": query, "variables": v}, ensure_ascii=False)
-                  for v in variables) + "\n"  # fmt: skip
-    )
+def bodies_file(folder: str, name: str, query: str, variables: list[dict[str, Any]]) -> Path:
+    """One request body a line, for the wrk script."""
+    path = Path(folder) / f"{name}.txt"
+    lines = [json.dumps({"query": query, "variables": v}, ensure_ascii=False) for v in variables]
+    path.write_text("\n".join(lines) + "\n")
     return path
 
 
@@ -393,12 +395,12 @@ def measure(url: str, servers: dict[str, tuple[int, int]], sample: list[LonLat],
     with tempfile.TemporaryDirectory() as folder:
         files: dict[tuple[str, str], Path] = {}
         for n, query in enumerate(QUERIES):
+            theirs = [query.peer_variables(p, 1000.0) for p in sample]
+            mine = [query.circle_variables(p) for p in sample]
             files[(query.label, "PostGraphile")] = bodies_file(
-                Path(folder), f"peer{n}", query.peer, [query.peer_variables(p, 1000.0) for p in sample]
+                folder, f"peer{n}", query.peer, theirs
             )
-            files[(query.label, "Circle")] = bodies_file(
-                Path(folder), f"circle{n}", query.circle, [query.circle_variables(p) for p in sample]
-            )
+            files[(query.label, "Circle")] = bodies_file(folder, f"circle{n}", query.circle, mine)
         for round_ in range(args.rounds):
             for query in QUERIES:
                 for system, (port, pid) in servers.items():
@@ -442,13 +444,11 @@ async def main(args: Any) -> None:
         if differ:
             print(f"{differ} answers differ: not timed")
             raise SystemExit(1)
-        measure(
-            url,
-            {"PostGraphile": (peer.port, peer.process.pid),
-             "Circle": (circle.port, circle.process.pid)},  # fmt: skip
-            sample,
-            args,
-        )
+        servers = {
+            "PostGraphile": (peer.port, peer.process.pid),
+            "Circle": (circle.port, circle.process.pid),
+        }
+        measure(url, servers, sample, args)
     finally:
         peer.stop()
         circle.stop()

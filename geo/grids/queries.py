@@ -68,6 +68,8 @@ class Covered:
     grid: GridRow
     distance_to_edge_m: float
     others: tuple[Candidate, ...]
+    #: The grid's parent, when the lookup brought it along (None: not fetched, or none).
+    parent: GridRow | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,21 @@ def _row(r: object) -> GridRow:
         m["parent_id"],
         tuple(m["path"]),
         m["properties"],
+    )
+
+
+def _parent(m: Mapping[str, Any]) -> GridRow | None:
+    """The parent the routing lookup brought along in ``parent_*`` columns."""
+    if m["parent_code"] is None:
+        return None
+    return GridRow(
+        m["parent_id"],
+        m["parent_code"],
+        m["parent_name"],
+        m["parent_level"],
+        m["parent_parent_id"],
+        tuple(m["parent_path"]),
+        m["parent_properties"],
     )
 
 
@@ -110,7 +127,9 @@ def _bbox_margin_deg(p: LonLat, radius_m: float) -> float:
 # more Python time per call than PostgreSQL spends answering it (about 0.1 ms on the GiST
 # index). The first row is the covering micro-grid (smallest code on shared edges); when the
 # point is nearer than :near_m to its edge, the lateral join adds one row per other
-# micro-grid within :near_m (bounding box first, then the geodesic distance). The level is a
+# micro-grid within :near_m (bounding box first, then the geodesic distance). The covering
+# grid's parent comes in the first row (``parent_*``): nearly every caller shows it, and a
+# second statement for it cost more than the lookup itself. The level is a
 # literal so that a prepared generic plan keeps the partial index on micro-grids.
 ROUTE_SQL = text(
     f"""
@@ -123,9 +142,12 @@ ROUTE_SQL = text(
         ORDER BY g.code
         LIMIT 1
     )
-    SELECT hit.*, NULL::float8 AS distance_m FROM hit
+    SELECT hit.*, NULL::float8 AS distance_m, p.code AS parent_code, p.name AS parent_name,
+           p.level AS parent_level, p.parent_id AS parent_parent_id, p.path AS parent_path,
+           p.properties AS parent_properties
+    FROM hit LEFT JOIN grids p ON p.id = hit.parent_id
     UNION ALL
-    SELECT near.*
+    SELECT near.*, NULL, NULL, NULL, NULL, NULL, NULL
     FROM hit, pt, LATERAL (
         SELECT o.id, o.code, o.name, o.level, o.parent_id, o.path, o.properties,
                NULL::float8 AS edge_m,
@@ -160,7 +182,8 @@ async def route_point(session: Executor, p: LonLat, *, near_m: float = 20.0) -> 
     rows = await fetch_mappings(session, ROUTE_SQL, route_params(p, near_m))
     if rows:
         others = tuple(Candidate(_row(r), float(r["distance_m"])) for r in rows[1:])
-        return Covered(_row(rows[0]), float(rows[0]["edge_m"]), others)
+        first = rows[0]
+        return Covered(_row(first), float(first["edge_m"]), others, _parent(first))
     deeper = await _deepest_covering(session, p)
     if deeper is None:
         return Outside(await nearest_micro(session, p))

@@ -185,6 +185,27 @@ async def test_bad_paging_arguments_are_a_typed_error(
     assert argument in result["message"]
 
 
+async def test_grid_at_brings_its_parent_in_one_statement(
+    seeded_client: httpx.AsyncClient, statements: Any
+) -> None:
+    """What a resident's map asks on every tap: the grid and the community above it. The
+    parent comes with the lookup's own row, not from a second statement."""
+    code, lon, lat = an_interior_point()
+    query = """query ($p: PointInput!) { gridAt(point: $p) { ... on GridMatch {
+        grid { code level parent { code name level parent { code } } } } } }"""
+    micro = next(g for g in synth_district() if g.code == code)
+    l3 = next(g for g in synth_district() if g.code == micro.parent_code)
+    with statements() as sent:
+        body = await gql(seeded_client, query, p={"longitude": lon, "latitude": lat})
+    grid = body["data"]["gridAt"]["grid"]
+    assert grid["code"] == code and grid["level"] == "MICRO"
+    assert grid["parent"]["code"] == l3.code and grid["parent"]["level"] == "L3"
+    assert grid["parent"]["name"] == l3.name
+    assert grid["parent"]["parent"]["code"] == l3.parent_code
+    # the lookup with the parent, then the grandparent (not brought along) from the loader
+    assert len(sent) == 2, sent
+
+
 async def test_a_page_of_grids_with_relations_costs_a_few_statements(
     seeded_client: httpx.AsyncClient, seeded_engine: AsyncEngine
 ) -> None:

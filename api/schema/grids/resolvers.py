@@ -181,7 +181,7 @@ class GridQuery:
             found = await queries.route_point(connection, wgs, near_m=min(near_m, 5_000.0))
         if isinstance(found, Covered):
             return GridMatch(
-                grid=Grid.from_row(found.grid),
+                grid=Grid.from_row(found.grid, found.parent),
                 point=Point.from_wgs84(wgs, CoordSystem(output)),
                 distance_to_boundary_m=found.distance_to_edge_m,
                 near_boundary=bool(found.others) or found.distance_to_edge_m < near_m,

@@ -53,9 +53,11 @@ class Grid:
     name: str
     level: GridLevelType  # type: ignore[valid-type]
     properties: JSON = strawberry.field(description="Other properties of the imported feature.")
+    #: The parent's row when the statement that found this grid brought it along.
+    parent_row: strawberry.Private[GridRow | None] = None
 
     @classmethod
-    def from_row(cls, row: GridRow) -> Grid:
+    def from_row(cls, row: GridRow, parent: GridRow | None = None) -> Grid:
         return cls(
             id=row.id,
             parent_id=row.parent_id,
@@ -64,14 +66,16 @@ class Grid:
             name=row.name,
             level=GridLevel(row.level),
             properties=row.properties,
+            parent_row=parent,
         )
 
     @strawberry.field(description="The grid one level up (null for the district).")
-    async def parent(self, info: Info) -> Grid | None:
+    def parent(self, info: Info) -> Grid | None:
         if self.parent_id is None:
             return None
-        row = await info.context.loaders.grid.load(self.parent_id)
-        return Grid.from_row(row) if row else None
+        if self.parent_row is not None:
+            return Grid.from_row(self.parent_row)
+        return ready.one(info.context.loaders.grid, self.parent_id, _grid_or_none)  # type: ignore[return-value]
 
     @strawberry.field(description="The grids one level down, by code.")
     async def children(self, info: Info) -> list[Grid]:
@@ -176,3 +180,7 @@ class GridEdge:
 
 def _grids(rows: list[GridRow | None]) -> list[Grid]:
     return [Grid.from_row(r) for r in rows if r is not None]
+
+
+def _grid_or_none(row: GridRow | None) -> Grid | None:
+    return Grid.from_row(row) if row is not None else None

@@ -21,6 +21,7 @@ from api.schema import schema
 from api.schema.context import Context
 from api.settings import Settings, load_settings
 from api.web.auth import authenticate_request
+from api.web.collector import settle
 from api.web.exports import grids_geojson
 from api.web.http import GraphQLEndpoint
 from api.web.metrics import POOL, REGISTRY
@@ -141,5 +142,9 @@ class CircleApp(Starlette):
 
 
 def app_factory() -> Starlette:
-    """Entry point for `uvicorn --factory api.web.app:app_factory`."""
-    return create_app(load_settings())
+    """Entry point for `uvicorn --factory api.web.app:app_factory` (`circle serve`): the
+    app, with what start-up built frozen out of the garbage collector's way
+    (api.web.collector; not in tests, which build many apps in one process)."""
+    app = create_app(load_settings())
+    settle(REGISTRY)
+    return app

@@ -128,8 +128,20 @@ def _template(
 ) -> Written | None:
     if has_directives(raw.operation, raw.fragments):
         return None
-    collector = _Collector(raw.schema, raw.fragments, _plain(schema), system)
-    edges = collector.only(collector.fields(raw.field_nodes, shape.connection), "edges")
+    return template_below(schema, raw.fragments, raw.field_nodes, system, shape)
+
+
+def template_below(
+    schema: strawberry.Schema,
+    fragments: dict[str, FragmentDefinitionNode],
+    field_nodes: list[FieldNode],
+    system: CoordSystem,
+    shape: Shape,
+) -> Written | None:
+    """The template of ``edges { ... }`` below the nearby field ``field_nodes`` of ``shape``,
+    else of its ``node { ... }``, else None; for a document without directives."""
+    collector = _Collector(schema._schema, fragments, _plain(schema), system)
+    edges = collector.only(collector.fields(field_nodes, shape.connection), "edges")
     if not edges:
         return None
     edge_fields = collector.fields(edges, shape.edge)

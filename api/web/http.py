@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from inspect import isawaitable
 from typing import Any
@@ -38,6 +38,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.fast.execution import LeanExecutor, is_awaitable
+from api.fast.operations import Compiler, Plan
 from api.schema.errors import mask_errors
 from api.settings import Settings
 from api.web.cost import CostEstimator, too_costly
@@ -79,12 +80,20 @@ class PreparedDocument:
     #: (Names, not nodes: a graphql-core node hashes its whole subtree.)
     costed_per_request: frozenset[str | None] = frozenset()
     estimator: CostEstimator | None = None
+    #: Operations answered without the executor (api.fast.operations), by name.
+    plans: dict[str | None, Plan] = field(default_factory=dict)
 
 
 class DocumentCache:
     """Parses and validates each distinct document text once (per process)."""
 
-    def __init__(self, schema: GraphQLSchema, settings: Settings, size: int = 1024) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        settings: Settings,
+        size: int = 1024,
+        compiler: Compiler | None = None,
+    ) -> None:
         rules = [*specified_rules, depth_limit_rule(settings.max_depth)]
         if not settings.introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
@@ -92,6 +101,7 @@ class DocumentCache:
         self._rules = rules
         self._max_tokens = settings.max_document_tokens
         self.max_cost = settings.max_cost
+        self._compiler = compiler
         self.prepare = lru_cache(maxsize=size)(self._prepare)
 
     def _prepare(self, query: str) -> PreparedDocument:
@@ -118,7 +128,12 @@ class DocumentCache:
             cost = estimator.cost(operation)
             if cost > self.max_cost:
                 return PreparedDocument(None, (too_costly(operation, cost, self.max_cost),), {})
-        return PreparedDocument(document, (), operations, frozenset(per_request), estimator)
+        plans: dict[str | None, Plan] = {}
+        for name, operation in operations.items():
+            plan = self._compiler.plan(operation, fragments) if self._compiler else None
+            if plan is not None:
+                plans[name] = plan
+        return PreparedDocument(document, (), operations, frozenset(per_request), estimator, plans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +211,9 @@ class GraphQLEndpoint:
         self.executor = LeanExecutor.for_schema(schema)  # plain leaf fields read directly
         self.settings = settings
         self.make_context = make_context
-        self.documents = DocumentCache(self.schema, settings)
+        # One switch for the fast path: operations planned whole, nodes written as JSON.
+        compiler = Compiler(schema) if settings.json_nodes else None
+        self.documents = DocumentCache(self.schema, settings, compiler=compiler)
         self._ide_html = get_graphql_ide_html("graphiql") if settings.introspection else None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -302,14 +319,20 @@ class GraphQLEndpoint:
             if cost > limit:
                 error = too_costly(operation, cost, limit)
                 return Answer(fail_status, _dump(None, [error], with_data=False), "rejected", name)
-        result, context = await self._execute(request, prepared.document, params)
+        context = await self._context(request)
+        plan = prepared.plans.get(name)
+        if plan is not None:
+            body = await plan.answer(context, params.variables)
+            if body is not None:
+                return Answer(200, body, "ok", name, context.response_headers or None)
+        result = await self._execute(context, prepared.document, params)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variable coercion failed: nothing ran, so the response has no data entry.
             body = _dump(None, result.errors, with_data=False)
             return Answer(fail_status, body, "rejected", name)
         errors = mask_errors(result.errors) if result.errors else None
         outcome = "errors" if errors else "ok"
-        headers = getattr(context, "response_headers", None)
+        headers = getattr(context, "response_headers", None) or None
         return Answer(200, _dump(result.data, errors, with_data=True), outcome, name, headers)
 
     def _pick_operation(
@@ -324,12 +347,15 @@ class GraphQLEndpoint:
             raise RequestError(f"The document has no operation named '{name}'.")
         return operations[name]
 
-    async def _execute(
-        self, request: Request, document: DocumentNode, params: Params
-    ) -> tuple[ExecutionResult, Any]:
+    async def _context(self, request: Request) -> Any:
         context = self.make_context(request)
         if isawaitable(context):  # a factory that authenticates the caller is async
             context = await context
+        return context
+
+    async def _execute(
+        self, context: Any, document: DocumentNode, params: Params
+    ) -> ExecutionResult:
         outcome = execute(
             self.schema,
             document,
@@ -340,8 +366,8 @@ class GraphQLEndpoint:
             is_awaitable=is_awaitable,
         )
         if isinstance(outcome, Awaitable):
-            return await outcome, context
-        return outcome, context
+            return await outcome
+        return outcome
 
 
 def _dump(data: Any, errors: list[GraphQLError] | None, *, with_data: bool) -> bytes:

@@ -18,14 +18,14 @@ from api.schema.common import (
     encode_cursor,
     page_window,
 )
-from api.schema.context import Info
+from api.schema.context import Context, Info
 from api.schema.errors import AuthenticationRequiredError, Error, NotPermittedError
 from api.schema.grids.types import Grid, GridEdge, GridLevelType
 from api.schema.permissions import Permission, require
-from geo.coords import CoordSystem
+from geo.coords import CoordSystem, LonLat
 from geo.errors import DomainError
 from geo.grids import queries, service
-from geo.grids.queries import Candidate, Covered
+from geo.grids.queries import Candidate, Covered, Outside
 from geo.grids.validation import ImportProblem, ProblemKind, Severity
 
 ProblemKindType = strawberry.enum(ProblemKind, name="GridImportProblemKind")
@@ -175,16 +175,13 @@ class GridQuery:
         point: PointInput,
         output: CoordSystemType = CoordSystem.WGS84,  # type: ignore[valid-type]
     ) -> GridAtResult:
-        wgs = point.to_wgs84()
-        near_m = max(info.context.settings.boundary_warning_m, point.accuracy_m or 0.0)
-        async with info.context.connect() as connection:
-            found = await queries.route_point(connection, wgs, near_m=min(near_m, 5_000.0))
+        wgs, near_m, found = await locate(info.context, point)
         if isinstance(found, Covered):
             return GridMatch(
                 grid=Grid.from_row(found.grid, found.parent),
                 point=Point.from_wgs84(wgs, CoordSystem(output)),
                 distance_to_boundary_m=found.distance_to_edge_m,
-                near_boundary=bool(found.others) or found.distance_to_edge_m < near_m,
+                near_boundary=near_boundary(found, near_m),
                 candidates=[_candidate(c) for c in found.others],
             )
         nearest = found.nearest
@@ -193,6 +190,20 @@ class GridQuery:
             nearest=Grid.from_row(nearest.grid) if nearest else None,
             distance_m=nearest.distance_m if nearest else None,
         )
+
+
+async def locate(context: Context, point: PointInput) -> tuple[LonLat, float, Covered | Outside]:
+    """gridAt's lookup: the point in WGS 84 (InvalidCoordinate when it is out of range), the
+    boundary threshold (the setting, widened to the stated accuracy), and where it falls."""
+    wgs = point.to_wgs84()
+    near_m = max(context.settings.boundary_warning_m, point.accuracy_m or 0.0)
+    async with context.connect() as connection:
+        found = await queries.route_point(connection, wgs, near_m=min(near_m, 5_000.0))
+    return wgs, near_m, found
+
+
+def near_boundary(found: Covered, near_m: float) -> bool:
+    return bool(found.others) or found.distance_to_edge_m < near_m
 
 
 def _candidate(c: Candidate) -> GridCandidate:

@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.fast.json_nodes import MERCHANTS, SERVICE_POINTS, nearby_template
+from api.fast.json_nodes import Written as WrittenList
 from api.schema.circles.types import ServiceCircleType
 from api.schema.common import (
     DEFAULT_PAGE,
@@ -17,7 +18,7 @@ from api.schema.common import (
     InvalidCoordinateError,
     PointInput,
 )
-from api.schema.context import Info
+from api.schema.context import Context, Info
 from api.schema.places.args import after_distance, after_id, local_time, no_nul
 from api.schema.places.connections import (
     MerchantConnection,
@@ -74,18 +75,10 @@ class MerchantQuery:
         after: str | None = None,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> NearbyMerchantsResult:
-        point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
-        no_nul(text=text)
-        system = CoordSystem(output)
-        written = nearby_template(info, system, MERCHANTS)
-        search: dict[str, Any] = {
-            "radius_m": radius_m, "categories": categories, "text": text,
-            "open_at": when, "limit": first, "after": cursor,
-        }  # fmt: skip
-        template = None if written is None else written.template
-        async with info.context.connect() as connection:
-            page = await queries.nearby_merchants(connection, point, template=template, **search)
-        return NearbyMerchantConnection.from_nearby(page, system, written)
+        written = nearby_template(info, CoordSystem(output), MERCHANTS)
+        return await nearby_merchants(
+            info.context, written, near, radius_m, categories, text, open_at, first, after, output
+        )
 
     @strawberry.field(description="Service points within radiusM, nearest first, paged.")
     async def nearby_service_points(
@@ -100,20 +93,10 @@ class MerchantQuery:
         after: str | None = None,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> NearbyServicePointsResult:
-        point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
-        no_nul(text=text)
-        system = CoordSystem(output)
-        written = nearby_template(info, system, SERVICE_POINTS)
-        search: dict[str, Any] = {
-            "radius_m": radius_m, "kinds": kinds, "text": text,
-            "open_at": when, "limit": first, "after": cursor,
-        }  # fmt: skip
-        template = None if written is None else written.template
-        async with info.context.connect() as connection:
-            page = await points.nearby_service_points(
-                connection, point, template=template, **search
-            )
-        return NearbyServicePointConnection.from_nearby(page, system, written)
+        written = nearby_template(info, CoordSystem(output), SERVICE_POINTS)
+        return await nearby_service_points(
+            info.context, written, near, radius_m, kinds, text, open_at, first, after, output
+        )
 
     @strawberry.field(description="Merchants of a grid and every grid below it, by id.")
     async def merchants(
@@ -204,6 +187,57 @@ class MerchantQuery:
         async with info.context.connect() as connection:
             found = await circle.service_circle(connection, point, minutes)
         return ServiceCircleType.from_circle(found, CoordSystem(output))
+
+
+async def nearby_merchants(
+    context: Context,
+    written: WrittenList | None,
+    near: PointInput,
+    radius_m: float = 1000.0,
+    categories: list[str] | None = None,
+    text: str | None = None,
+    open_at: datetime | None = None,
+    first: int = DEFAULT_PAGE,
+    after: str | None = None,
+    output: CoordSystem = WGS84,
+) -> NearbyMerchantConnection:
+    """Query.nearbyMerchants's page (``written``: what PostgreSQL writes of it, or None);
+    raises the DomainError of a bad argument."""
+    point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
+    no_nul(text=text)
+    search: dict[str, Any] = {
+        "radius_m": radius_m, "categories": categories, "text": text,
+        "open_at": when, "limit": first, "after": cursor,
+    }  # fmt: skip
+    template = None if written is None else written.template
+    async with context.connect() as connection:
+        page = await queries.nearby_merchants(connection, point, template=template, **search)
+    return NearbyMerchantConnection.from_nearby(page, CoordSystem(output), written)
+
+
+async def nearby_service_points(
+    context: Context,
+    written: WrittenList | None,
+    near: PointInput,
+    radius_m: float = 1000.0,
+    kinds: list[str] | None = None,
+    text: str | None = None,
+    open_at: datetime | None = None,
+    first: int = DEFAULT_PAGE,
+    after: str | None = None,
+    output: CoordSystem = WGS84,
+) -> NearbyServicePointConnection:
+    """Query.nearbyServicePoints's page, as :func:`nearby_merchants`."""
+    point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
+    no_nul(text=text)
+    search: dict[str, Any] = {
+        "radius_m": radius_m, "kinds": kinds, "text": text,
+        "open_at": when, "limit": first, "after": cursor,
+    }  # fmt: skip
+    template = None if written is None else written.template
+    async with context.connect() as connection:
+        page = await points.nearby_service_points(connection, point, template=template, **search)
+    return NearbyServicePointConnection.from_nearby(page, CoordSystem(output), written)
 
 
 async def _grid_id(session: AsyncSession, code: str) -> int:

@@ -102,16 +102,13 @@ def _room(path: Path) -> str:
 #: command (its cluster manager, seeding); the schema knows nothing of HTTP.
 MAY_IMPORT = {
     "settings": set(),
-    "schema": {"settings", "fast"},  # fast: only the allowance below
+    "schema": {"settings"},
     "fast": {"schema", "settings"},
     "web": {"schema", "fast", "settings"},
     "cli": {"web", "schema", "settings"},  # `circle serve` serves the app
     "__main__": {"cli"},
     "__init__": set(),
 }
-#: The one place the schema reaches into the fast path today: nearby lists whose nodes
-#: PostgreSQL writes as JSON (api.fast.json_nodes). Issue 17's fast-path work removes it.
-SCHEMA_USES_FAST = {"api/schema/places/connections.py", "api/schema/places/queries.py"}
 
 
 def test_api_rooms_import_only_downwards() -> None:
@@ -119,8 +116,6 @@ def test_api_rooms_import_only_downwards() -> None:
     for path in (ROOT / "api").rglob("*.py"):
         room, name = _room(path), str(path.relative_to(ROOT))
         allowed = MAY_IMPORT[room] | {room}
-        if room == "schema" and name not in SCHEMA_USES_FAST:
-            allowed = allowed - {"fast"}
         if extra := _api_imports(path) - allowed:
             offenders[name] = sorted(extra)
     assert offenders == {}

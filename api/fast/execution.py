@@ -13,9 +13,7 @@ marks those resolvers `_is_default`), whose type is a scalar, an enum, or an obj
 without an `is_type_of` check (no interfaces). A value that is None, or that the scalar
 refuses, goes through graphql-core's own path, so null handling and error messages stay
 exactly graphql-core's; an error inside an object's selection is handled as graphql-core's
-execute_field would. An object or list that is an ``orjson.Fragment`` is the JSON PostgreSQL
-wrote for this very selection (``api.fast.json_nodes``) and is passed on as it is. Everything else
-(resolvers, lists, unions, introspection) is untouched.
+execute_field would. Everything else (resolvers, lists, unions, introspection) is untouched.
 tests/api/test_execution.py holds both executors to the same answers.
 """
 
@@ -39,7 +37,6 @@ from graphql import (
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.pyutils import Path, gather_with_cancel
 from graphql.pyutils import is_awaitable as core_is_awaitable
-from orjson import Fragment
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from api.fast.shapes import NotPlain, Shape, ShapeCache, complete
@@ -163,9 +160,6 @@ class LeanExecutor(IncrementalExecutor):
                     if coerced is not None and coerced is not Undefined:
                         results[response_name] = coerced
                         continue
-                if type(value) is Fragment and plain is not None and plain.leaf is None:
-                    results[response_name] = value  # written by PostgreSQL (api.fast.json_nodes)
-                    continue
                 field_path = Path(path, response_name, type_name)
                 if value is not None and plain is not None and plain.object_type is not None:
                     result = self._plain_object(

@@ -1,26 +1,24 @@
-"""A nearby list's edges (or nodes) written as JSON by PostgreSQL, when the selection allows.
+"""A nearby list's edges written as JSON by PostgreSQL, for the plans of api.fast.operations.
 
 Why: a page of 20 nearby merchants spent about a quarter of the server's CPU turning rows
 into Python values, values into objects, objects into response dictionaries and those into
 JSON. For a selection of plain fields only (``MERCHANT``, ``SERVICE_POINT`` and the edges'
 fields below), the answer for each row is fixed by the document alone, so PostgreSQL can
-write it (``geo.json_objects``) and the executor passes the text on (``orjson.Fragment``,
-``api.fast.execution``): the whole ``edges`` list when every field of the edge can be written,
-else each edge's ``node`` (an edge asking for its ``cursor``). Server CPU per nearby
-request, in process, same minutes: 1.41 ms built in Python, 1.08 ms written
-(``JSON_NODES=0`` switches it off); bench/bench_merchants.py has the throughput.
+write it (``geo.json_objects``) and the plan passes the text on (``orjson.Fragment``).
+Server CPU per nearby request, in process, same minutes: 1.41 ms built in Python, 1.08 ms
+written, before whole operations were planned (bench/bench_peer.py has today's figures).
 
 A template is made only when the answer cannot differ from the one built in Python:
-* the request runs through ``api.web.http``'s executor (``Context.json_nodes``), which knows
-  to pass a written value through;
 * the document has no directive anywhere (``@skip(if: $v)`` would make the selection
-  depend on the variables), so the fields are collected here as graphql-core collects
-  them: fragments whose type condition applies, merged by response name, in order;
-* every field written is one of those listed below, without arguments. Coordinates in
-  another system than WGS 84 are left as holes (``geo.json_objects.Hole``), which
-  :meth:`Written.text` fills with the converted numbers, as the Python path converts them;
+  depend on the variables; api.fast.operations checks), so the fields are collected here as
+  graphql-core collects them: fragments whose type condition applies, merged by response
+  name, in order;
+* every field of the edge written is one of those listed below, without arguments (not the
+  cursor: Python's float.hex). Coordinates in another system than WGS 84 are left as holes
+  (``geo.json_objects.Hole``), which :meth:`EdgesTemplate.text` fills with the converted
+  numbers, as the Python path converts them;
 * ``edges`` is selected under one response name.
-Otherwise :func:`nearby_template` answers None and the resolver builds objects.
+Otherwise :func:`template_below` answers None and the executor answers the operation.
 tests/api/test_json_nodes.py holds both paths to the same answers, key order included.
 """
 
@@ -38,7 +36,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLObjectType,
-    GraphQLResolveInfo,
     GraphQLSchema,
     InlineFragmentNode,
     SelectionSetNode,
@@ -46,7 +43,6 @@ from graphql import (
 )
 
 from api.fast.execution import PlainFields, plain_fields
-from api.fast.shapes import has_directives
 from api.schema.places.types import CATEGORY_TYPES, KIND_TYPES
 from geo.coords import CoordSystem, LonLat, from_wgs84
 from geo.json_objects import HOLE, Constant, Entry, Hole, Lookup, Template, Value, fits, holes
@@ -55,15 +51,14 @@ from geo.places.queries import Written as WrittenRow
 
 Fields = dict[str, list[FieldNode]]
 #: How a field of the node is written: from its field nodes, the entry (or None: cannot).
-Writer = Callable[["_Collector", list[FieldNode]], Entry | None]
+Writer = Callable[["Collector", list[FieldNode]], Entry | None]
 
 
 @dataclass(frozen=True, slots=True)
-class Written:
-    """What PostgreSQL writes for a nearby list: each edge whole, or each edge's node."""
+class EdgesTemplate:
+    """What PostgreSQL writes for each edge of a nearby list, and how its text is finished."""
 
     template: Template
-    edges: bool
     #: The output system, and the coordinates left as holes for it, in order.
     system: CoordSystem = CoordSystem.WGS84
     holes: tuple[Value, ...] = ()
@@ -92,43 +87,10 @@ class Shape:
     def edge_writers(self) -> dict[str, Writer]:
         """The edge's fields PostgreSQL can write: the nearby ones and the node."""
 
-        def node(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
+        def node(collector: Collector, nodes: list[FieldNode]) -> Entry | None:
             return collector.template(nodes, self.node, self.node_writers)
 
         return {**_NEARBY_EDGE, "node": node}
-
-
-def nearby_template(
-    info: strawberry.Info[Any, Any], system: CoordSystem, shape: Shape
-) -> Written | None:
-    """The template of ``edges { ... }`` below the current nearby field of ``shape``
-    (:data:`MERCHANTS`, :data:`SERVICE_POINTS`), else of its ``node { ... }``, else None."""
-    if not getattr(info.context, "json_nodes", False):
-        return None
-    raw: GraphQLResolveInfo = info._raw_info
-    key = (system, *map(id, raw.field_nodes))
-    found = _TEMPLATES.get(key)
-    if found is None:
-        if len(_TEMPLATES) >= _CACHE_SIZE:
-            _TEMPLATES.clear()
-        found = (raw.field_nodes, _template(raw, info.schema, system, shape))
-        _TEMPLATES[key] = found
-    return found[1]
-
-
-#: Templates by output system and the identity of their field nodes (documents are cached
-#: by text in api.web.http and the entry keeps its nodes alive, so an id is not reused while the
-#: entry stands; a field node belongs to one nearby field, so to one shape).
-_TEMPLATES: dict[tuple[object, ...], tuple[list[FieldNode], Written | None]] = {}
-_CACHE_SIZE = 512
-
-
-def _template(
-    raw: GraphQLResolveInfo, schema: strawberry.Schema, system: CoordSystem, shape: Shape
-) -> Written | None:
-    if has_directives(raw.operation, raw.fragments):
-        return None
-    return template_below(schema, raw.fragments, raw.field_nodes, system, shape)
 
 
 def template_below(
@@ -137,30 +99,26 @@ def template_below(
     field_nodes: list[FieldNode],
     system: CoordSystem,
     shape: Shape,
-) -> Written | None:
+) -> EdgesTemplate | None:
     """The template of ``edges { ... }`` below the nearby field ``field_nodes`` of ``shape``,
-    else of its ``node { ... }``, else None; for a document without directives."""
-    collector = _Collector(schema._schema, fragments, _plain(schema), system)
+    or None when PostgreSQL cannot write it; for a document without directives."""
+    collector = Collector(schema._schema, fragments, cached_plain_fields(schema), system)
     edges = collector.only(collector.fields(field_nodes, shape.connection), "edges")
     if not edges:
         return None
     edge_fields = collector.fields(edges, shape.edge)
     whole = collector.template_of(edge_fields, shape.edge, shape.edge_writers())
-    if whole is not None and fits(whole):
-        return Written(whole, edges=True, system=system, holes=holes(whole))
-    node = collector.only(edge_fields, "node")
-    template = collector.template(node, shape.node, shape.node_writers) if node else None
-    if template is None or not fits(template):
+    if whole is None or not fits(whole):
         return None
-    return Written(template, edges=False, system=system, holes=holes(template))
+    return EdgesTemplate(whole, system=system, holes=holes(whole))
 
 
 @cache
-def _plain(schema: strawberry.Schema) -> PlainFields:
+def cached_plain_fields(schema: strawberry.Schema) -> PlainFields:
     return plain_fields(schema)
 
 
-class _Collector:
+class Collector:
     """Collects fields as graphql-core does for a document without directives."""
 
     def __init__(
@@ -278,7 +236,7 @@ def _static(value: Value, type_name: str, objects: dict[str, Any]) -> Writer:
     """A field whose object is one of a fixed set by code (a category, a kind): a lookup of
     each object's JSON for the selection."""
 
-    def writer(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
+    def writer(collector: Collector, nodes: list[FieldNode]) -> Entry | None:
         table = []
         for code, obj in objects.items():
             written = collector.completed(nodes, type_name, obj)
@@ -290,13 +248,13 @@ def _static(value: Value, type_name: str, objects: dict[str, Any]) -> Writer:
     return writer
 
 
-def _status(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
+def _status(collector: Collector, nodes: list[FieldNode]) -> Entry | None:
     status_type = collector.schema.type_map["MerchantStatus"]
     names = [(s.value, _json(status_type.coerce_output_value(s))) for s in MerchantStatus]  # type: ignore[attr-defined]
     return Lookup(Value.STATUS, tuple(names))
 
 
-def _location(collector: _Collector, nodes: list[FieldNode]) -> Entry | None:
+def _location(collector: Collector, nodes: list[FieldNode]) -> Entry | None:
     system_type = collector.schema.type_map["CoordSystem"]
     system = Constant(_json(system_type.coerce_output_value(collector.system)))  # type: ignore[attr-defined]
     point: dict[str, Writer] = {

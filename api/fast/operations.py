@@ -48,18 +48,35 @@ from graphql import (
     get_argument_values,
     get_variable_values,
 )
+from orjson import Fragment
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 
-from api.fast.json_nodes import MERCHANTS, SERVICE_POINTS, Shape, Written, template_below
+from api.fast.json_nodes import (
+    MERCHANTS,
+    SERVICE_POINTS,
+    Collector,
+    EdgesTemplate,
+    Shape,
+    cached_plain_fields,
+    template_below,
+)
 from api.fast.shapes import has_directives
 from api.schema.common import PointInput
 from api.schema.context import Context
 from api.schema.grids.resolvers import locate, near_boundary
 from api.schema.grids.types import Grid
-from api.schema.places.queries import nearby_merchants, nearby_service_points
+from api.schema.places.connections import nearby_page_info
+from api.schema.places.queries import merchant_search, service_point_search
 from geo.coords import CoordSystem
 from geo.grids.queries import Covered, GridRow
+from geo.merchants import queries as merchants
+from geo.places.queries import Nearby, Page
+from geo.places.queries import Written as Row
+from geo.service_points import queries as service_points
+
+#: The edges PostgreSQL wrote, as one JSON array.
+Edges = Fragment
 
 #: What a root plan answers when the executor must answer the operation instead.
 STEP_ASIDE: Any = object()
@@ -116,8 +133,10 @@ class Compiler:
         self._query = self.graphql.query_type
         self._roots: dict[str, Callable[..., RootRun | None]] = {
             "gridAt": self._grid_at,
-            "nearbyMerchants": self._nearby(MERCHANTS, nearby_merchants),
-            "nearbyServicePoints": self._nearby(SERVICE_POINTS, nearby_service_points),
+            "nearbyMerchants": self._nearby(MERCHANTS, merchant_search, merchants.nearby_merchants),
+            "nearbyServicePoints": self._nearby(
+                SERVICE_POINTS, service_point_search, service_points.nearby_service_points
+            ),
         }
 
     def plan(
@@ -154,29 +173,34 @@ class Compiler:
         config = self.schema.config
         return lambda values: convert_arguments(values, definition.arguments, registry, config)
 
-    def _nearby(self, shape: Shape, search: Callable[..., Awaitable[Any]]) -> Any:
+    def _nearby(
+        self,
+        shape: Shape,
+        arguments_of: Callable[..., tuple[Any, dict[str, Any]]],
+        search: Callable[..., Awaitable[Page[Nearby[Row]]]],
+    ) -> Any:
         def compile_nearby(selection: Selection, node: FieldNode) -> RootRun | None:
             connection = selection.fields([node], shape.connection)
-            writers: dict[str, Callable[[Any], Any]] = {}
+            writers: dict[str, Callable[[Page[Nearby[Row]], Edges], Any]] = {}
             for key, nodes in connection.items():
                 name = nodes[0].name.value
                 if any(n.arguments for n in nodes):
                     return None
                 if name == "__typename":
-                    writers[key] = _constant(shape.connection)
+                    writers[key] = lambda page, edges, t=shape.connection: t  # type: ignore[misc]
                 elif name == "edges":
-                    writers[key] = _edges
+                    writers[key] = lambda page, edges: edges
                 elif name == "pageInfo":
                     page_info = selection.leaves(nodes, "PageInfo", PAGE_INFO)
                     if page_info is None:
                         return None
-                    writers[key] = _attribute("page_info", page_info)
+                    writers[key] = _page_info(page_info)
                 else:
                     return None
             arguments = self._arguments(node.name.value)
-            templates: dict[CoordSystem, Written | None] = {}
+            templates: dict[CoordSystem, EdgesTemplate | None] = {}
 
-            def template(system: CoordSystem) -> Written | None:
+            def template(system: CoordSystem) -> EdgesTemplate | None:
                 if system not in templates:
                     templates[system] = template_below(
                         self.schema, selection.fragments, [node], system, shape
@@ -185,11 +209,16 @@ class Compiler:
 
             async def run(context: Context, values: dict[str, Any]) -> Any:
                 kwargs = arguments(values)
-                written = template(CoordSystem(kwargs.get("output", CoordSystem.WGS84)))
-                if written is None or not written.edges:  # each node written: the executor
+                written = template(CoordSystem(kwargs.pop("output", CoordSystem.WGS84)))
+                if written is None:
                     return STEP_ASIDE
-                found = await search(context, written, **kwargs)
-                return {key: write(found) for key, write in writers.items()}
+                point, search_arguments = arguments_of(**kwargs)
+                async with context.connect() as connection:
+                    page = await search(
+                        connection, point, template=written.template, **search_arguments
+                    )
+                edges = Fragment(f"[{','.join(written.text(n.item) for n in page.items)}]")
+                return {key: write(page, edges) for key, write in writers.items()}
 
             return run
 
@@ -265,11 +294,9 @@ class Selection:
     document without directives (api.fast.json_nodes's collector)."""
 
     def __init__(self, compiler: Compiler, fragments: dict[str, FragmentDefinitionNode]) -> None:
-        from api.fast.json_nodes import _Collector, _plain
-
         self.fragments = fragments
-        self._collector = _Collector(
-            compiler.graphql, fragments, _plain(compiler.schema), CoordSystem.WGS84
+        self._collector = Collector(
+            compiler.graphql, fragments, cached_plain_fields(compiler.schema), CoordSystem.WGS84
         )
 
     def fields(self, nodes: list[Any], object_type: Any) -> dict[str, list[FieldNode]]:
@@ -319,21 +346,17 @@ def _constant(value: Any) -> Callable[[Any], Any]:
     return lambda found: value
 
 
-def _edges(connection: Any) -> Any:
-    return connection.edges  # the edges PostgreSQL wrote (an orjson.Fragment)
-
-
-def _attribute(
-    attribute: str, leaves: list[tuple[str, str, GraphQLLeafType | None]]
-) -> Callable[[Any], Any]:
-    def write(found: Any) -> Any:
-        value = getattr(found, attribute)
+def _page_info(
+    leaves: list[tuple[str, str, GraphQLLeafType | None]],
+) -> Callable[[Page[Nearby[Row]], Edges], Any]:
+    def write(page: Page[Nearby[Row]], edges: Edges) -> Any:
+        info = nearby_page_info(page)
         answer: dict[str, Any] = {}
         for key, name, leaf in leaves:
             if leaf is None:
                 answer[key] = name
                 continue
-            item = getattr(value, name)
+            item = getattr(info, name)
             answer[key] = None if item is None else leaf.serialize(item)
         return answer
 

@@ -29,7 +29,6 @@ from graphql import (
     OperationDefinitionNode,
     Undefined,
 )
-from orjson import Fragment
 
 #: Kinds of compiled fields.
 LEAF: Final = 0
@@ -117,8 +116,6 @@ def complete(shape: Shape, value: Any) -> dict[str, Any]:
             if coerced is None or coerced is Undefined:
                 raise NotPlain
             result[response_name] = coerced
-        elif type(found) is Fragment:  # JSON PostgreSQL wrote for the selection (json_nodes)
-            result[response_name] = found
         elif kind == OBJECT:
             result[response_name] = complete(how, found)
         elif type(found) in (list, tuple):

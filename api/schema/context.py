@@ -48,9 +48,6 @@ class Context:
     report_limiter: Limiter | None = None
     #: The caller's address as the HTTP edge resolved it (trusted proxies applied).
     address: str = "unknown"
-    #: The executor passes on nodes PostgreSQL wrote as JSON (api.fast.json_nodes): true only
-    #: under api.web.http's executor, which knows to.
-    json_nodes: bool = False
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

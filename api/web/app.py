@@ -81,7 +81,6 @@ def create_app(settings: Settings) -> Starlette:
             actor=actor,
             report_limiter=report_limiter,
             address=client_address(request, settings.trusted_proxies),
-            json_nodes=settings.json_nodes,
         )
 
     async def healthz(request: Request) -> Response:

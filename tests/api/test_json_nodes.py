@@ -59,7 +59,6 @@ WRITTEN = {
     "one category": nearby("id name category { code }", ', categories: ["pharmacy"]'),
     "two categories": nearby("id name", ', categories: ["pharmacy", "bookstore"]'),
     "text and hours": nearby("name", ', text: "店", openAt: "2026-11-27T10:00:00+08:00"'),
-    "the edge's cursor": nearby("id", edge="cursor distanceM walkingMinutes"),
     "fields merged": nearby("id", edge="node { name category { zh } } distanceM"),
     "a fragment on the union": """query ($p: PointInput!, $after: String) {
       nearbyMerchants(near: $p, first: 10, after: $after) {
@@ -78,7 +77,6 @@ WRITTEN = {
         "id kind { zh } location { longitude latitude }",
         ', kinds: ["health_service_station", "community_service_station"], output: GCJ02',
     ),
-    "service points and their cursors": nearby_points("name", edge="cursor distanceM"),
     "BD-09 output, coordinates twice": nearby(
         "id loc: location { system y: latitude x: longitude } location { latitude }",
         ", output: BD09",
@@ -86,6 +84,8 @@ WRITTEN = {
     ),
 }
 BUILT = {
+    "the edge's cursor": nearby("id", edge="cursor distanceM walkingMinutes"),
+    "service points and their cursors": nearby_points("name", edge="cursor distanceM"),
     "a resolver field": nearby("id telUri openingHours"),
     "a linked grid": nearby("id grid { code }"),
     "a timestamp": nearby("id updatedAt"),

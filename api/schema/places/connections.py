@@ -6,9 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
-from orjson import Fragment
 
-from api.fast.json_nodes import Written as WrittenList
 from api.schema.common import InvalidArgumentError, InvalidCoordinateError, PageInfo
 from api.schema.places.errors import (
     NotFoundError,
@@ -27,7 +25,7 @@ from geo.service_points.queries import ServicePointRow
 @strawberry.type
 class NearbyMerchantEdge:
     node_id: strawberry.Private[int]
-    node: Merchant  # or the JSON PostgreSQL wrote for its selection (api.fast.json_nodes)
+    node: Merchant
     distance_m: float = strawberry.field(description="Geodesic metres (WGS 84) from the point.")
     walking_minutes: float = strawberry.field(
         description="distanceM × 1.3 (detour factor) ÷ 80 m/min (walking speed)."
@@ -41,17 +39,12 @@ class NearbyMerchantEdge:
 
 @strawberry.type(description="Nearest first by geodesic distance, then by id.")
 class NearbyMerchantConnection:
-    edges: list[NearbyMerchantEdge]  # or the JSON PostgreSQL wrote for them (api.fast.json_nodes)
+    edges: list[NearbyMerchantEdge]
     page_info: PageInfo
 
     @classmethod
-    def from_nearby(
-        cls, page: Page[Nearby[Any]], system: CoordSystem, how: WrittenList | None
-    ) -> Any:
-        """The connection of a nearby page: of MerchantRows when ``how`` is None, else of
-        what PostgreSQL wrote as ``how`` says (api.fast.json_nodes), the edges whole or each
-        edge's node."""
-        return _nearby(cls, NearbyMerchantEdge, Merchant.from_row, page, system, how)
+    def from_nearby(cls, page: Page[Nearby[MerchantRow]], system: CoordSystem) -> Any:
+        return _nearby(cls, NearbyMerchantEdge, Merchant.from_row, page, system)
 
 
 def _nearby(
@@ -60,28 +53,23 @@ def _nearby(
     node_of: Callable[[Any, CoordSystem], Any],
     page: Page[Nearby[Any]],
     system: CoordSystem,
-    how: WrittenList | None,
 ) -> Any:
-    if how is not None and how.edges:
-        written = Fragment(f"[{','.join(how.text(n.item) for n in page.items)}]")
-        return connection(edges=written, page_info=_nearby_page_info(page))
-    text = None if how is None else how.text
     edges = [
         edge(
             node_id=n.item.id,
-            node=node_of(n.item, system) if text is None else Fragment(text(n.item)),
+            node=node_of(n.item, system),
             distance_m=n.distance_m,
             walking_minutes=walking_minutes(n.distance_m),
         )
         for n in page.items
     ]
-    return connection(edges=edges, page_info=_nearby_page_info(page))
+    return connection(edges=edges, page_info=nearby_page_info(page))
 
 
 @strawberry.type
 class NearbyServicePointEdge:
     node_id: strawberry.Private[int]
-    node: ServicePoint  # or the JSON PostgreSQL wrote for its selection (api.fast.json_nodes)
+    node: ServicePoint
     distance_m: float
     walking_minutes: float
 
@@ -92,15 +80,12 @@ class NearbyServicePointEdge:
 
 @strawberry.type(description="Nearest first by geodesic distance, then by id.")
 class NearbyServicePointConnection:
-    edges: list[NearbyServicePointEdge]  # or the JSON PostgreSQL wrote for them
+    edges: list[NearbyServicePointEdge]
     page_info: PageInfo
 
     @classmethod
-    def from_nearby(
-        cls, page: Page[Nearby[Any]], system: CoordSystem, how: WrittenList | None
-    ) -> Any:
-        """As NearbyMerchantConnection.from_nearby."""
-        return _nearby(cls, NearbyServicePointEdge, ServicePoint.from_row, page, system, how)
+    def from_nearby(cls, page: Page[Nearby[ServicePointRow]], system: CoordSystem) -> Any:
+        return _nearby(cls, NearbyServicePointEdge, ServicePoint.from_row, page, system)
 
 
 @strawberry.type
@@ -148,7 +133,7 @@ def _page_info(page: Page[Any], edges: list[Any]) -> PageInfo:
     return PageInfo(has_next_page=page.has_next_page, end_cursor=end)
 
 
-def _nearby_page_info(page: Page[Nearby[Any]]) -> PageInfo:
+def nearby_page_info(page: Page[Nearby[Any]]) -> PageInfo:
     return _NearbyPageInfo(page)  # type: ignore[return-value]
 
 

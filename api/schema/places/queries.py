@@ -8,8 +8,6 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.fast.json_nodes import MERCHANTS, SERVICE_POINTS, nearby_template
-from api.fast.json_nodes import Written as WrittenList
 from api.schema.circles.types import ServiceCircleType
 from api.schema.common import (
     DEFAULT_PAGE,
@@ -18,7 +16,7 @@ from api.schema.common import (
     InvalidCoordinateError,
     PointInput,
 )
-from api.schema.context import Context, Info
+from api.schema.context import Info
 from api.schema.places.args import after_distance, after_id, local_time, no_nul
 from api.schema.places.connections import (
     MerchantConnection,
@@ -42,7 +40,7 @@ from api.schema.places.types import (
 )
 from geo.circles import reach as circle
 from geo.circles.service import UnknownGrid
-from geo.coords import CoordSystem
+from geo.coords import CoordSystem, LonLat
 from geo.grids.queries import get_grid
 from geo.merchants import queries
 from geo.service_points import queries as points
@@ -75,10 +73,10 @@ class MerchantQuery:
         after: str | None = None,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> NearbyMerchantsResult:
-        written = nearby_template(info, CoordSystem(output), MERCHANTS)
-        return await nearby_merchants(
-            info.context, written, near, radius_m, categories, text, open_at, first, after, output
-        )
+        point, search = merchant_search(near, radius_m, categories, text, open_at, first, after)
+        async with info.context.connect() as connection:
+            page = await queries.nearby_merchants(connection, point, **search)
+        return NearbyMerchantConnection.from_nearby(page, CoordSystem(output))
 
     @strawberry.field(description="Service points within radiusM, nearest first, paged.")
     async def nearby_service_points(
@@ -93,10 +91,10 @@ class MerchantQuery:
         after: str | None = None,
         output: CoordSystemType = WGS84,  # type: ignore[valid-type]
     ) -> NearbyServicePointsResult:
-        written = nearby_template(info, CoordSystem(output), SERVICE_POINTS)
-        return await nearby_service_points(
-            info.context, written, near, radius_m, kinds, text, open_at, first, after, output
-        )
+        point, search = service_point_search(near, radius_m, kinds, text, open_at, first, after)
+        async with info.context.connect() as connection:
+            page = await points.nearby_service_points(connection, point, **search)
+        return NearbyServicePointConnection.from_nearby(page, CoordSystem(output))
 
     @strawberry.field(description="Merchants of a grid and every grid below it, by id.")
     async def merchants(
@@ -189,9 +187,10 @@ class MerchantQuery:
         return ServiceCircleType.from_circle(found, CoordSystem(output))
 
 
-async def nearby_merchants(
-    context: Context,
-    written: WrittenList | None,
+Search = tuple[LonLat, dict[str, Any]]
+
+
+def merchant_search(
     near: PointInput,
     radius_m: float = 1000.0,
     categories: list[str] | None = None,
@@ -199,25 +198,18 @@ async def nearby_merchants(
     open_at: datetime | None = None,
     first: int = DEFAULT_PAGE,
     after: str | None = None,
-    output: CoordSystem = WGS84,
-) -> NearbyMerchantConnection:
-    """Query.nearbyMerchants's page (``written``: what PostgreSQL writes of it, or None);
-    raises the DomainError of a bad argument."""
+) -> Search:
+    """Query.nearbyMerchants's arguments as geo.merchants.queries.nearby_merchants takes
+    them (the point, then the keywords); raises the DomainError of a bad argument."""
     point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
     no_nul(text=text)
-    search: dict[str, Any] = {
+    return point, {
         "radius_m": radius_m, "categories": categories, "text": text,
         "open_at": when, "limit": first, "after": cursor,
     }  # fmt: skip
-    template = None if written is None else written.template
-    async with context.connect() as connection:
-        page = await queries.nearby_merchants(connection, point, template=template, **search)
-    return NearbyMerchantConnection.from_nearby(page, CoordSystem(output), written)
 
 
-async def nearby_service_points(
-    context: Context,
-    written: WrittenList | None,
+def service_point_search(
     near: PointInput,
     radius_m: float = 1000.0,
     kinds: list[str] | None = None,
@@ -225,19 +217,14 @@ async def nearby_service_points(
     open_at: datetime | None = None,
     first: int = DEFAULT_PAGE,
     after: str | None = None,
-    output: CoordSystem = WGS84,
-) -> NearbyServicePointConnection:
-    """Query.nearbyServicePoints's page, as :func:`nearby_merchants`."""
+) -> Search:
+    """Query.nearbyServicePoints's arguments, as :func:`merchant_search`."""
     point, cursor, when = near.to_wgs84(), after_distance(after), local_time(open_at)
     no_nul(text=text)
-    search: dict[str, Any] = {
+    return point, {
         "radius_m": radius_m, "kinds": kinds, "text": text,
         "open_at": when, "limit": first, "after": cursor,
     }  # fmt: skip
-    template = None if written is None else written.template
-    async with context.connect() as connection:
-        page = await points.nearby_service_points(connection, point, template=template, **search)
-    return NearbyServicePointConnection.from_nearby(page, CoordSystem(output), written)
 
 
 async def _grid_id(session: AsyncSession, code: str) -> int:

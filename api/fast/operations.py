@@ -104,7 +104,11 @@ class Plan:
     async def answer(self, context: Context, variables: dict[str, Any] | None) -> bytes | None:
         """The response body, or None: the executor must answer."""
         schema = self.compiler.graphql
-        coerced = get_variable_values(schema, self.operation.variable_definitions, variables or {})
+        definitions = self.operation.variable_definitions or ()
+        try:
+            coerced = get_variable_values(schema, definitions, variables or {})
+        except Exception:  # the executor reports what it is
+            return None
         if isinstance(coerced, list):  # errors: the executor reports them
             return None
         data: dict[str, Any] = {}

@@ -76,7 +76,7 @@ class EdgesTemplate:
 
 
 @dataclass(frozen=True, slots=True)
-class Shape:
+class NearbyList:
     """A nearby list's GraphQL types, and the fields of its nodes PostgreSQL can write."""
 
     connection: str
@@ -98,16 +98,16 @@ def template_below(
     fragments: dict[str, FragmentDefinitionNode],
     field_nodes: list[FieldNode],
     system: CoordSystem,
-    shape: Shape,
+    nearby: NearbyList,
 ) -> EdgesTemplate | None:
-    """The template of ``edges { ... }`` below the nearby field ``field_nodes`` of ``shape``,
-    or None when PostgreSQL cannot write it; for a document without directives."""
+    """The template of ``edges { ... }`` below the field ``field_nodes`` of the ``nearby``
+    list, or None when PostgreSQL cannot write it; for a document without directives."""
     collector = Collector(schema._schema, fragments, cached_plain_fields(schema), system)
-    edges = collector.only(collector.fields(field_nodes, shape.connection), "edges")
+    edges = collector.only(collector.fields(field_nodes, nearby.connection), "edges")
     if not edges:
         return None
-    edge_fields = collector.fields(edges, shape.edge)
-    whole = collector.template_of(edge_fields, shape.edge, shape.edge_writers())
+    edge_fields = collector.fields(edges, nearby.edge)
+    whole = collector.template_of(edge_fields, nearby.edge, nearby.edge_writers())
     if whole is None or not fits(whole):
         return None
     return EdgesTemplate(whole, system=system, holes=holes(whole))
@@ -295,7 +295,7 @@ _NEARBY_EDGE: dict[str, Writer] = {
     "distanceM": _value(Value.DISTANCE),
     "walkingMinutes": _value(Value.WALKING_MINUTES),
 }
-MERCHANTS = Shape("NearbyMerchantConnection", "NearbyMerchantEdge", "Merchant", MERCHANT)
-SERVICE_POINTS = Shape(
+MERCHANTS = NearbyList("NearbyMerchantConnection", "NearbyMerchantEdge", "Merchant", MERCHANT)
+SERVICE_POINTS = NearbyList(
     "NearbyServicePointConnection", "NearbyServicePointEdge", "ServicePoint", SERVICE_POINT
 )

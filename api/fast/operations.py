@@ -57,7 +57,7 @@ from api.fast.json_nodes import (
     SERVICE_POINTS,
     Collector,
     EdgesTemplate,
-    Shape,
+    NearbyList,
     cached_plain_fields,
     template_below,
 )
@@ -179,19 +179,19 @@ class Compiler:
 
     def _nearby(
         self,
-        shape: Shape,
+        nearby: NearbyList,
         arguments_of: Callable[..., tuple[Any, dict[str, Any]]],
         search: Callable[..., Awaitable[Page[Nearby[Row]]]],
     ) -> Any:
         def compile_nearby(selection: Selection, node: FieldNode) -> RootRun | None:
-            connection = selection.fields([node], shape.connection)
+            connection = selection.fields([node], nearby.connection)
             writers: dict[str, Callable[[Page[Nearby[Row]], Edges], Any]] = {}
             for key, nodes in connection.items():
                 name = nodes[0].name.value
                 if any(n.arguments for n in nodes):
                     return None
                 if name == "__typename":
-                    writers[key] = lambda page, edges, t=shape.connection: t  # type: ignore[misc]
+                    writers[key] = lambda page, edges, t=nearby.connection: t  # type: ignore[misc]
                 elif name == "edges":
                     writers[key] = lambda page, edges: edges
                 elif name == "pageInfo":
@@ -207,7 +207,7 @@ class Compiler:
             def template(system: CoordSystem) -> EdgesTemplate | None:
                 if system not in templates:
                     templates[system] = template_below(
-                        self.schema, selection.fragments, [node], system, shape
+                        self.schema, selection.fragments, [node], system, nearby
                     )
                 return templates[system]
 

@@ -64,12 +64,12 @@ from api.fast.json_nodes import (
 from api.fast.shapes import has_directives
 from api.schema.common import PointInput
 from api.schema.context import Context
-from api.schema.grids.resolvers import locate, near_boundary
-from api.schema.grids.types import Grid
+from api.schema.grids.resolvers import boundary_threshold
 from api.schema.places.connections import nearby_page_info
 from api.schema.places.queries import merchant_search, service_point_search
 from geo.coords import CoordSystem
-from geo.grids.queries import Covered, GridRow
+from geo.grids.queries import GridName, MicroHit, micro_with_parent
+from geo.grids.validation import GridLevel
 from geo.merchants import queries as merchants
 from geo.places.queries import Nearby, Page
 from geo.places.queries import Written as Row
@@ -230,55 +230,60 @@ class Compiler:
 
     def _grid_at(self, selection: Selection, node: FieldNode) -> RootRun | None:
         match = selection.fields([node], "GridMatch")
-        writers: dict[str, Callable[[tuple[Covered, float]], Any]] = {}
+        writers: dict[str, Callable[[MicroHit, float], Any]] = {}
         for key, nodes in match.items():
             name = nodes[0].name.value
             if any(n.arguments for n in nodes):
                 return None
             if name == "__typename":
-                writers[key] = _constant("GridMatch")
+                writers[key] = lambda hit, near_m: "GridMatch"
             elif name == "distanceToBoundaryM":
-                writers[key] = lambda found: found[0].distance_to_edge_m
+                writers[key] = lambda hit, near_m: hit.distance_to_edge_m
             elif name == "nearBoundary":
-                writers[key] = lambda found: near_boundary(*found)
+                # route_point lists neighbours only nearer than near_m to the edge, so
+                # gridAt's "neighbours, or nearer than near_m" is this:
+                writers[key] = lambda hit, near_m: hit.distance_to_edge_m < near_m
             elif name == "grid":
                 grid_writer = self._grid(selection, nodes, depth=0)
                 if grid_writer is None:
                     return None
-                writers[key] = _grid_of(grid_writer)
+                writers[key] = lambda hit, near_m, w=grid_writer: w(hit.grid, hit.parent)  # type: ignore[misc]
             else:
                 return None
         arguments = self._arguments("gridAt")
 
         async def run(context: Context, values: dict[str, Any]) -> Any:
             point: PointInput = arguments(values)["point"]
-            _, near_m, found = await locate(context, point)
-            if not isinstance(found, Covered):
+            wgs, near_m = point.to_wgs84(), boundary_threshold(context, point)
+            async with context.connect() as connection:
+                hit = await micro_with_parent(connection, wgs)
+            if hit is None:  # a gap or outside: route_point's fallbacks, in the executor
                 return STEP_ASIDE
-            answer = {key: write((found, near_m)) for key, write in writers.items()}
+            answer = {key: write(hit, near_m) for key, write in writers.items()}
             return STEP_ASIDE if _stepped_aside(answer) else answer
 
         return run
 
     def _grid(
         self, selection: Selection, nodes: list[FieldNode], depth: int
-    ) -> Callable[[GridRow, GridRow | None], Any] | None:
+    ) -> Callable[[GridName, GridName | None], Any] | None:
         """A writer of a Grid's selection below ``nodes`` (its parent one level deep)."""
         fields = selection.fields(nodes, "Grid") if nodes else {}
         level = self.graphql.type_map["GridLevel"]
         assert isinstance(level, GraphQLLeafType)
-        writers: list[tuple[str, Callable[[GridRow, GridRow | None], Any]]] = []
+        writers: list[tuple[str, Callable[[GridName, GridName | None], Any]]] = []
         for key, field_nodes in fields.items():
             name = field_nodes[0].name.value
             if any(n.arguments for n in field_nodes):
                 return None
             if name == "__typename":
                 writers.append((key, lambda row, parent: "Grid"))
-            elif name in ("code", "name"):
-                attribute = name
-                writers.append((key, lambda row, parent, a=attribute: getattr(row, a)))  # type: ignore[misc]
+            elif name == "code":
+                writers.append((key, lambda row, parent: row.code))
+            elif name == "name":
+                writers.append((key, lambda row, parent: row.name))
             elif name == "level":
-                writers.append((key, lambda row, parent: _level(level, row)))
+                writers.append((key, lambda row, parent: level.serialize(GridLevel(row.level))))
             elif name == "parent" and depth == 0:
                 inner = self._grid(selection, field_nodes, depth + 1)
                 if inner is None:
@@ -287,7 +292,7 @@ class Compiler:
             else:
                 return None
 
-        def write(row: GridRow, parent: GridRow | None) -> Any:
+        def write(row: GridName, parent: GridName | None) -> Any:
             return {key: how(row, parent) for key, how in writers}
 
         return write
@@ -367,12 +372,8 @@ def _page_info(
     return write
 
 
-def _grid_of(write: Callable[[GridRow, GridRow | None], Any]) -> Callable[[Any], Any]:
-    return lambda found: write(found[0].grid, found[0].parent)
-
-
-def _parent_of(write: Callable[[GridRow, GridRow | None], Any]) -> Callable[..., Any]:
-    def parent(row: GridRow, parent: GridRow | None) -> Any:
+def _parent_of(write: Callable[[GridName, GridName | None], Any]) -> Callable[..., Any]:
+    def parent(row: GridName, parent: GridName | None) -> Any:
         if row.parent_id is None:
             return None
         if parent is None:  # the lookup did not bring it: the executor loads it
@@ -380,10 +381,6 @@ def _parent_of(write: Callable[[GridRow, GridRow | None], Any]) -> Callable[...,
         return write(parent, None)
 
     return parent
-
-
-def _level(level: GraphQLLeafType, row: GridRow) -> Any:
-    return level.serialize(Grid.from_row(row).level)
 
 
 def _stepped_aside(answer: Any) -> bool:

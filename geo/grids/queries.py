@@ -173,6 +173,62 @@ def route_params(p: LonLat, near_m: float) -> dict[str, float]:
     }
 
 
+# What a map's tap asks most: the covering micro-grid and its parent, no neighbours. Half
+# the database's time of ROUTE_SQL (0.07 against 0.14 ms of backend CPU, 1,500 prepared
+# calls): no UNION, no lateral, no path or properties.
+MICRO_WITH_PARENT_SQL = text(
+    f"""
+    WITH pt AS (SELECT {PARAM_POINT} AS geom)
+    SELECT g.id, g.code, g.name, g.level, g.parent_id,
+           ST_Distance(geography(ST_Boundary(g.boundary)), geography(pt.geom)) AS edge_m,
+           p.code AS parent_code, p.name AS parent_name, p.level AS parent_level,
+           p.parent_id AS parent_parent_id
+    FROM grids g CROSS JOIN pt LEFT JOIN grids p ON p.id = g.parent_id
+    WHERE g.level = 'MICRO' AND ST_Covers(g.boundary, pt.geom)
+    ORDER BY g.code
+    LIMIT 1
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GridName:
+    """A grid as a map labels it: no path, no properties."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MicroHit:
+    """The micro-grid covering a point, its parent, and the point's distance to its edge."""
+
+    grid: GridName
+    parent: GridName | None
+    distance_to_edge_m: float
+
+
+async def micro_with_parent(session: Executor, p: LonLat) -> MicroHit | None:
+    """The micro-grid :func:`route_point` would choose for ``p``, with its parent, without
+    the neighbours near the edge; None when no micro-grid covers the point (then
+    route_point's fallbacks decide)."""
+    rows = await fetch_mappings(session, MICRO_WITH_PARENT_SQL, {"lon": p.lon, "lat": p.lat})
+    if not rows:
+        return None
+    m = rows[0]
+    grid = GridName(m["id"], m["code"], m["name"], m["level"], m["parent_id"])
+    parent = None
+    if m["parent_code"] is not None:
+        parent = GridName(
+            m["parent_id"], m["parent_code"], m["parent_name"], m["parent_level"],
+            m["parent_parent_id"],
+        )  # fmt: skip
+    return MicroHit(grid, parent, float(m["edge_m"]))
+
+
 async def route_point(session: Executor, p: LonLat, *, near_m: float = 20.0) -> Covered | Outside:
     """Routes a WGS-84 point to the covering micro-grid, or the deepest covering grid.
 

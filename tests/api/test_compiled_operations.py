@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from shapely.geometry import Point as ShapelyPoint
 
 import api.web.http
 from api.settings import Settings
+from geo.grids.synth import synth_district
 from tests.api.test_grids_api import an_interior_point
 from tests.builders.clients import served
 from tests.builders.places import CENTRE
@@ -88,6 +90,19 @@ def interior() -> dict[str, float]:
     return {"longitude": lon, "latitude": lat}
 
 
+def near_an_edge() -> dict[str, float]:
+    """A point about 5 m inside a micro-grid's edge (nearer than the 20 m warning)."""
+    micro = next(g for g in synth_district() if g.level == "MICRO")
+    ring = list(micro.geometry.geoms[0].exterior.coords)
+    (x0, y0), (x1, y1) = ring[0], ring[1]
+    mid = ShapelyPoint((x0 + x1) / 2, (y0 + y1) / 2)
+    centre = micro.geometry.centroid
+    step = 5 / mid.distance(centre) / 111_000  # about 5 m towards the centre
+    inside = ShapelyPoint(mid.x + (centre.x - mid.x) * step, mid.y + (centre.y - mid.y) * step)
+    assert micro.geometry.contains(inside)
+    return {"longitude": inside.x, "latitude": inside.y}
+
+
 @pytest.mark.parametrize("query", PLANNED.values(), ids=PLANNED.keys())
 async def test_planned_operations_answer_as_the_executor(
     seeded_client: httpx.AsyncClient,
@@ -95,7 +110,7 @@ async def test_planned_operations_answer_as_the_executor(
     executions: list[str],
     query: str,
 ) -> None:
-    for p in (interior(), NEAR):
+    for p in (interior(), NEAR, near_an_edge()):
         fast, executed = await both(
             seeded_client, executed_client, query, {"p": p, "c": ["pharmacy"]}
         )
@@ -103,7 +118,18 @@ async def test_planned_operations_answer_as_the_executor(
         assert fast.content == executed.content  # the same bytes: keys, order, numbers
         assert "errors" not in orjson.loads(fast.content)
     # the executor ran only for executed_client's requests
-    assert len(executions) == 2
+    assert len(executions) == 3
+
+
+async def test_a_point_near_an_edge_is_near_the_boundary_both_ways(
+    seeded_client: httpx.AsyncClient, executed_client: httpx.AsyncClient
+) -> None:
+    query = """query ($p: PointInput!) { gridAt(point: $p) { ... on GridMatch {
+        nearBoundary distanceToBoundaryM grid { code } } } }"""
+    fast, executed = await both(seeded_client, executed_client, query, {"p": near_an_edge()})
+    assert fast.content == executed.content
+    match = orjson.loads(fast.content)["data"]["gridAt"]
+    assert match["nearBoundary"] is True and match["distanceToBoundaryM"] < 20
 
 
 @pytest.mark.parametrize("query", EXECUTED.values(), ids=EXECUTED.keys())

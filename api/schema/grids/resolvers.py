@@ -196,10 +196,16 @@ async def locate(context: Context, point: PointInput) -> tuple[LonLat, float, Co
     """gridAt's lookup: the point in WGS 84 (InvalidCoordinate when it is out of range), the
     boundary threshold (the setting, widened to the stated accuracy), and where it falls."""
     wgs = point.to_wgs84()
-    near_m = max(context.settings.boundary_warning_m, point.accuracy_m or 0.0)
+    near_m = boundary_threshold(context, point)
     async with context.connect() as connection:
         found = await queries.route_point(connection, wgs, near_m=min(near_m, 5_000.0))
     return wgs, near_m, found
+
+
+def boundary_threshold(context: Context, point: PointInput) -> float:
+    """Metres from an edge within which gridAt says nearBoundary: the setting, widened to
+    the point's stated accuracy."""
+    return max(context.settings.boundary_warning_m, point.accuracy_m or 0.0)
 
 
 def near_boundary(found: Covered, near_m: float) -> bool:

@@ -4,36 +4,67 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from starlette.config import Config
 
 #: The project checkout: the embedded database lives in its `.data/` folder.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The embedded cluster (api.cli.localdb) records its port in `data_dir/port` and serves this
-#: database to this role.
+#: database; its superuser owns the schema (migrations run as the owner).
 EMBEDDED_DATABASE = "circle"
 EMBEDDED_SUPERUSER = "postgres"
+#: The roles the service connects as (created and granted by migration 0016): the
+#: application's, for its writes and reads, and the read pool's, which may only read.
+APP_ROLE = "circle_app"
+READ_ROLE = "circle_reader"
 
 
 class DatabaseUnavailable(Exception):
     """No database to use, said in one sentence."""
 
 
-def embedded_database_url(data_dir: Path, database: str = EMBEDDED_DATABASE) -> str:
-    """The URL of the embedded cluster under ``data_dir``, from the port it recorded."""
+class TrailKeyUnavailable(DatabaseUnavailable):
+    """No key to seal the case trail with, said in one sentence."""
+
+
+#: The key ring's file in the data folder (the embedded default; `circle trail keygen`).
+TRAIL_KEY_FILE = "trail.keys"
+
+
+def embedded_database_url(
+    data_dir: Path, database: str = EMBEDDED_DATABASE, role: str = EMBEDDED_SUPERUSER
+) -> str:
+    """The URL of the embedded cluster under ``data_dir``, from the port it recorded, for
+    ``role`` (the superuser, who owns the schema, unless said otherwise)."""
     port_file = data_dir / "port"
     if not port_file.exists():
         raise DatabaseUnavailable(
             "The embedded database has never been started: run 'circle db up'."
         )
     port = int(port_file.read_text())
-    return f"postgresql://{EMBEDDED_SUPERUSER}@127.0.0.1:{port}/{database}"
+    return f"postgresql://{role}@127.0.0.1:{port}/{database}"
+
+
+def as_role(url: str, role: str) -> str:
+    """``url`` with its user replaced by ``role`` and no password: for clusters that let
+    local roles in without one (the embedded cluster, a test cluster)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{quote(role)}@{host}"))
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    #: An external PostgreSQL + PostGIS, or None for the embedded cluster under `data_dir`.
+    #: The application's database URL (role APP_ROLE), or None for the embedded cluster
+    #: under `data_dir`.
     database_url: str | None = None
+    #: The owner's URL (migrations, seeding, imports, scratch databases); None: as
+    #: `database_url` (one role for everything), or the embedded cluster's owner.
+    owner_url: str | None = None
+    #: The read pool's URL (role READ_ROLE); None: as `database_url`, or the embedded
+    #: cluster's reader.
+    read_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".data"
     debug: bool = False
     host: str = "127.0.0.1"
@@ -66,20 +97,65 @@ class Settings:
     #: default here, so that an app built in code (tests, scripts) runs no background job
     #: unless asked; the server's environment default (load_settings) is 300.
     sweep_interval_s: float = 0.0
+    #: The case trail's key ring (geo.cases.seal): TRAIL_KEYS itself ("id hex, id hex", the
+    #: first signs), else the file TRAIL_KEY_FILE (default `data_dir/trail.keys`). Never
+    #: in the database.
+    trail_keys: str | None = None
+    trail_key_file: Path | None = None
+    #: Signed-in writes (reportCase, the ledger) per account: a burst, then this many an hour.
+    account_write_burst: int = 60
+    account_writes_per_hour: float = 600.0
 
     def database(self) -> str:
-        """The database the app and every command use: ``database_url`` (DATABASE_URL) when
-        set, otherwise the embedded cluster's under ``data_dir``. The one place it is decided."""
-        return self.database_url or embedded_database_url(self.data_dir)
+        """The database the served app writes and reads as: ``database_url`` (DATABASE_URL)
+        when set, otherwise the embedded cluster's, as APP_ROLE. These three methods are the
+        one place URLs are decided."""
+        return self.database_url or embedded_database_url(self.data_dir, role=APP_ROLE)
+
+    def owner_database(self) -> str:
+        """The database as its owner, for migrations, seeding, imports and maintenance:
+        DATABASE_OWNER_URL, else DATABASE_URL, else the embedded cluster's superuser."""
+        return self.owner_url or self.database_url or embedded_database_url(self.data_dir)
+
+    def key_file(self) -> Path:
+        """Where the trail's key ring is kept when TRAIL_KEYS does not give it."""
+        return self.trail_key_file or self.data_dir / TRAIL_KEY_FILE
+
+    def trail_key_text(self) -> str:
+        """The trail's key ring as text (geo.cases.seal.TrailKeys.parse reads it); raises
+        TrailKeyUnavailable when there is none."""
+        if self.trail_keys:
+            return self.trail_keys
+        path = self.key_file()
+        try:
+            return path.read_text()
+        except FileNotFoundError:
+            raise TrailKeyUnavailable(
+                f"No case trail key at {path}: create one with 'circle trail keygen' "
+                "(or set TRAIL_KEYS)."
+            ) from None
+
+    def read_database(self) -> str:
+        """The database as the read pool sees it: DATABASE_READ_URL, else DATABASE_URL, else
+        the embedded cluster's, as READ_ROLE."""
+        return (
+            self.read_url
+            or self.database_url
+            or embedded_database_url(self.data_dir, role=READ_ROLE)
+        )
 
 
 def load_settings(env_file: str | None = None) -> Settings:
     """Reads settings from the environment (and, when given, an env file)."""
     config = Config(env_file)
     url = config("DATABASE_URL", default=None) or None
+    owner_url = config("DATABASE_OWNER_URL", default=None) or None
+    read_url = config("DATABASE_READ_URL", default=None) or None
     port = config("PORT", cast=int, default=8000)
     return Settings(
         database_url=url,
+        owner_url=owner_url,
+        read_url=read_url,
         data_dir=Path(config("CIRCLE_DATA_DIR", default=str(PROJECT_ROOT / ".data"))),
         debug=config("DEBUG", cast=bool, default=False),
         host=config("HOST", default="127.0.0.1"),
@@ -101,4 +177,12 @@ def load_settings(env_file: str | None = None) -> Settings:
         log_level=config("LOG_LEVEL", default="INFO"),
         json_nodes=config("JSON_NODES", cast=bool, default=True),
         sweep_interval_s=config("SWEEP_INTERVAL_S", cast=float, default=300.0),
+        trail_keys=config("TRAIL_KEYS", default=None) or None,
+        trail_key_file=_path_or_none(config("TRAIL_KEY_FILE", default="")),
+        account_write_burst=config("ACCOUNT_WRITE_BURST", cast=int, default=60),
+        account_writes_per_hour=config("ACCOUNT_WRITES_PER_HOUR", cast=float, default=600.0),
     )
+
+
+def _path_or_none(value: str) -> Path | None:
+    return Path(value) if value.strip() else None

@@ -70,8 +70,18 @@ def make_engine(
     )
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+#: ``Session.info`` key of the case trail's key ring (geo.cases.seal.TrailKeys): every
+#: session of a factory made with one seals the events it writes.
+TRAIL_KEYS_INFO = "trail_keys"
+
+
+def make_sessionmaker(
+    engine: AsyncEngine, *, trail_keys: object | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; with ``trail_keys`` (a geo.cases.seal.TrailKeys), sessions
+    that write case events seal them (without, writing one raises TrailKeysMissing)."""
+    info = {TRAIL_KEYS_INFO: trail_keys} if trail_keys is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 # -- the read pool: plain psycopg for hot read paths ----------------------------------------
@@ -99,7 +109,10 @@ def make_read_pool(
         open=False,
         kwargs={
             "autocommit": True,
-            "options": f"-c statement_timeout={statement_timeout_ms} -c TimeZone=UTC",
+            # Read-only, whatever the role may do: the reader role's own default says the
+            # same (migration 0016); this holds on a database where one role does all.
+            "options": f"-c statement_timeout={statement_timeout_ms} -c TimeZone=UTC"
+            " -c default_transaction_read_only=on",
             "application_name": "circle-read",
         },
         configure=_configure_read,

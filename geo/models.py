@@ -1,5 +1,6 @@
 """Imports every model module so that Base.metadata knows every table (alembic, tests)."""
 
+from geo import limits  # noqa: F401
 from geo.accounts import models as accounts  # noqa: F401
 from geo.calendar import models as calendar  # noqa: F401
 from geo.cases import models as cases  # noqa: F401

@@ -1,5 +1,10 @@
 """Fixtures: two migrated scratch PostGIS databases per test run.
 
+Roles: the fixtures create, migrate, fill and empty the databases as their owner (the
+server URL's role: DATABASE_OWNER_URL, DATABASE_URL or the embedded cluster's superuser);
+the app under test connects as the application's and the reader's roles (migration 0016),
+as `circle serve` does. `settings` says both. Case trails are sealed with a test key ring.
+
 The empty test database, in two isolation tiers:
 
 - `db`: a session on one connection inside an outer transaction that is always rolled back
@@ -20,6 +25,8 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,13 +35,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from api.cli import dbadmin
 from api.schema.context import Context
-from api.settings import Settings, load_settings
+from api.settings import APP_ROLE, READ_ROLE, Settings, as_role, load_settings
 from geo.accounts.models import Role, Seat, User
 from geo.accounts.tokens import issue_token
-from geo.db import make_engine, make_sessionmaker
+from geo.db import TRAIL_KEYS_INFO, make_engine, make_sessionmaker
 from tests.builders.accounts import account_token
 from tests.builders.clients import served
-from tests.builders.databases import truncate_all
+from tests.builders.databases import TEST_TRAIL_KEYS, TRAIL_KEYS_TEXT, truncate_all
 
 TEST_DATABASE = f"circle_test_{os.getpid()}"
 
@@ -46,8 +53,24 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def server_url() -> str:
-    """The server the tests run on: DATABASE_URL, or the embedded cluster (must be up)."""
-    return load_settings().database()
+    """The server the tests run on, as its owner: DATABASE_OWNER_URL, DATABASE_URL, or the
+    embedded cluster's (which must be up)."""
+    return load_settings().owner_database()
+
+
+def app_settings(owner_url: str, data_dir: Path, **changes: Any) -> Settings:
+    """Settings of the app on the database of ``owner_url``, as the application's and the
+    reader's roles; budgets far above what a test spends unless it asks for its own."""
+    return Settings(
+        database_url=as_role(owner_url, APP_ROLE),
+        owner_url=owner_url,
+        read_url=as_role(owner_url, READ_ROLE),
+        data_dir=data_dir,
+        trail_keys=TRAIL_KEYS_TEXT,
+        report_burst=100_000,
+        account_write_burst=100_000,
+        **changes,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -60,13 +83,21 @@ def database_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("unused-data"))
+    return app_settings(database_url, tmp_path_factory.mktemp("unused-data"))
 
 
 @pytest.fixture(scope="session")
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    assert settings.database_url
-    engine = make_engine(settings.database_url)
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The owner's engine: what tests build and empty the database with."""
+    engine = make_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The application role's engine, as the served app has it."""
+    engine = make_engine(settings.database())
     yield engine
     await engine.dispose()
 
@@ -83,15 +114,22 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 async def db(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
     """A session whose work is rolled back after the test; commit() only releases a savepoint."""
     async with AsyncSession(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info={TRAIL_KEYS_INFO: TEST_TRAIL_KEYS},
     ) as session:
         yield session
 
 
 @pytest.fixture
-async def context(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Context]:
-    """A real Context on committed data; tables are emptied afterwards."""
-    yield Context(None, settings, engine, make_sessionmaker(engine))
+async def context(
+    app_engine: AsyncEngine, engine: AsyncEngine, settings: Settings
+) -> AsyncIterator[Context]:
+    """A real Context on committed data, as the application's role; tables are emptied
+    afterwards."""
+    sessions = make_sessionmaker(app_engine, trail_keys=TEST_TRAIL_KEYS)
+    yield Context(None, settings, app_engine, sessions)
     await truncate_all(engine)
 
 
@@ -124,20 +162,20 @@ def seeded_url(server_url: str) -> Iterator[str]:
 
     url = dbadmin.create_database(server_url, SEEDED_DATABASE)
     dbadmin.upgrade(url)
-    run_seed(url, only_if_empty=False, cases=True)
+    run_seed(url, only_if_empty=False, cases=True, trail_keys=TEST_TRAIL_KEYS)
     yield url
     dbadmin.drop_database(server_url, SEEDED_DATABASE)
 
 
 @pytest.fixture(scope="session")
 def seeded_settings(seeded_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(database_url=seeded_url, data_dir=tmp_path_factory.mktemp("unused-seeded"))
+    return app_settings(seeded_url, tmp_path_factory.mktemp("unused-seeded"))
 
 
 @pytest.fixture(scope="session")
-async def seeded_engine(seeded_settings: Settings) -> AsyncIterator[AsyncEngine]:
-    assert seeded_settings.database_url
-    engine = make_engine(seeded_settings.database_url)
+async def seeded_engine(seeded_url: str) -> AsyncIterator[AsyncEngine]:
+    """The owner's engine on the seeded database."""
+    engine = make_engine(seeded_url)
     yield engine
     await engine.dispose()
 
@@ -147,14 +185,19 @@ async def seeded_db(seeded_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """A session on the seeded database whose work is rolled back after the test."""
     async with seeded_engine.connect() as conn:
         outer = await conn.begin()
-        async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
+        async with AsyncSession(
+            bind=conn,
+            join_transaction_mode="create_savepoint",
+            info={TRAIL_KEYS_INFO: TEST_TRAIL_KEYS},
+        ) as session:
             yield session
         await outer.rollback()
 
 
 @pytest.fixture
 def seeded_context(seeded_engine: AsyncEngine, seeded_settings: Settings) -> Context:
-    return Context(None, seeded_settings, seeded_engine, make_sessionmaker(seeded_engine))
+    sessions = make_sessionmaker(seeded_engine, trail_keys=TEST_TRAIL_KEYS)
+    return Context(None, seeded_settings, seeded_engine, sessions)
 
 
 @pytest.fixture

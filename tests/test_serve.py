@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -13,6 +12,9 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
+from api.settings import Settings
+from tests.builders.clients import serving_env
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -21,9 +23,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+def server(settings: Settings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    env = serving_env(settings)
     process = subprocess.Popen(
         [sys.executable, "-m", "api", "serve", "--port", str(port)],
         env=env,

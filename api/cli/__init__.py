@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from api.cli.data import DataError
 from api.cli.localdb import Cluster, missing_packages
-from api.settings import DatabaseUnavailable, Settings, load_settings
+from api.settings import DatabaseUnavailable, Settings, TrailKeyUnavailable, load_settings
 
 
 class CliError(Exception):
@@ -22,8 +22,12 @@ def _cluster(settings: Settings) -> Cluster:
 
 
 def db_up(settings: Settings, args: argparse.Namespace) -> None:
+    from api.cli.trail import ensure_key_file
+
     for line in _cluster(settings).up():
         print(f"db: {line}")
+    if created := ensure_key_file(settings):
+        print(f"db: created the case trail's key ring in {created} (keep it out of backups)")
 
 
 def db_down(settings: Settings, args: argparse.Namespace) -> None:
@@ -38,7 +42,12 @@ def db_status(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def db_url(settings: Settings, args: argparse.Namespace) -> None:
-    print(settings.database())
+    if args.owner:
+        print(settings.owner_database())
+    elif args.reader:
+        print(settings.read_database())
+    else:
+        print(settings.database())
 
 
 def db_packages(settings: Settings, args: argparse.Namespace) -> None:
@@ -47,9 +56,11 @@ def db_packages(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> None:
+    """Upgrades as the owner, then seals the trails written before seals existed."""
     from api.cli import dbadmin
+    from api.cli.trail import seal_now
 
-    url = settings.database()
+    url = settings.owner_database()
     before = dbadmin.current_revision(url)
     dbadmin.upgrade(url, args.revision)
     after = dbadmin.current_revision(url)
@@ -57,15 +68,31 @@ def migrate(settings: Settings, args: argparse.Namespace) -> None:
         print(f"migrate: already at {after}")
     else:
         print(f"migrate: {before or 'empty'} -> {after}")
+    if not dbadmin.has_unsealed_trails(url):
+        return
+    try:
+        report = seal_now(settings)
+    except TrailKeyUnavailable as error:
+        print(f"migrate: trails written before seals are not sealed yet: {error}")
+        return
+    print(f"migrate: sealed {report.sealed} trails written before seals existed")
+    if report.refused:
+        print(f"migrate: {len(report.refused)} trails do not verify: see 'circle trail verify'")
 
 
 def seed(settings: Settings, args: argparse.Namespace) -> None:
     from api.cli.seeding import run_seed
+    from api.cli.trail import trail_keys
 
-    url = settings.database()
+    url = settings.owner_database()
     cases = not args.no_cases
+    keys = trail_keys(settings) if cases else None
     for line in run_seed(
-        url, only_if_empty=args.if_empty, public_url=settings.public_url, cases=cases
+        url,
+        only_if_empty=args.if_empty,
+        public_url=settings.public_url,
+        cases=cases,
+        trail_keys=keys,
     ):
         print(f"seed: {line}")
 
@@ -76,7 +103,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     from api.web.logs import configure_logging
 
     configure_logging(settings.log_level)
-    settings.database()  # fail early, in one sentence, when there is no database
+    print(f"serve: {_roles_said(settings)}")
     print(f"serve: http://{args.host}:{args.port}/graphql (Ctrl-C stops)")
     uvicorn.run(
         "api.web.app:app_factory",
@@ -93,6 +120,27 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def _roles_said(settings: Settings) -> str:
+    """Who the service will connect as, checked before it starts: never a superuser, an
+    owner of the tables, or a holder of the server's files and programs."""
+    from api.cli import dbadmin
+    from api.cli.trail import trail_keys
+
+    trail_keys(settings)  # no key, no service: say so now
+    roles = []
+    for url in (settings.database(), settings.read_database()):
+        facts = dbadmin.role_facts(url)
+        if refused := facts.refusal():
+            raise CliError(
+                f"the service does not run as {facts.name}: {refused}. Point DATABASE_URL "
+                "(and DATABASE_READ_URL) at the application's roles ('circle db url'; "
+                'README, "Roles").'
+            )
+        roles.append(facts.name)
+    app, reader = roles
+    return f"connected as {app}, reads as {reader}: neither a superuser nor an owner"
+
+
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="circle", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -103,10 +151,14 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
         ("up", db_up, "create (first time) and start it"),
         ("down", db_down, "stop it"),
         ("status", db_status, "say whether it runs, and where"),
-        ("url", db_url, "print the database URL"),
         ("packages", db_packages, "print the system packages still missing"),
     ):
         db_commands.add_parser(name, help=text).set_defaults(handler=handler)
+    url = db_commands.add_parser("url", help="print the application's database URL")
+    role = url.add_mutually_exclusive_group()
+    role.add_argument("--owner", action="store_true", help="the owner's (migrations, upkeep)")
+    role.add_argument("--reader", action="store_true", help="the read pool's")
+    url.set_defaults(handler=db_url)
 
     m = commands.add_parser("migrate", help="upgrade the schema (alembic)")
     m.add_argument("revision", nargs="?", default="head")
@@ -131,10 +183,12 @@ def _add_feature_commands(commands: argparse._SubParsersAction[argparse.Argument
     from api.cli.calendar import register as register_calendar
     from api.cli.cases import register as register_cases
     from api.cli.data import register
+    from api.cli.trail import register as register_trail
     from api.cli.users import register as register_users
 
     register(commands)
     register_users(commands)
+    register_trail(commands)
     register_cases(commands)
     register_calendar(commands)
 

@@ -47,7 +47,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _handler(work: Any) -> Any:
     def handler(settings: Settings, args: argparse.Namespace) -> None:
-        asyncio.run(work(settings.database(), args))
+        asyncio.run(work(settings.owner_database(), args))
 
     return handler
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from api.cli.trail import trail_keys
 from api.cli.users import say
 from api.settings import Settings
 from api.web.sweeping import Round, sweep_round
 from geo.calendar.service import load_calendar
+from geo.cases.seal import TrailKeys
 from geo.db import make_engine, make_sessionmaker
 
 #: Numbers of closed cases printed at most (the count is always printed).
@@ -26,7 +28,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def sweep(settings: Settings, args: argparse.Namespace) -> None:
-    done = asyncio.run(_round(settings.database()))
+    keys = trail_keys(settings)
+    done = asyncio.run(_round(settings.owner_database(), keys))
     if not done.led:
         say("sweep: another process is sweeping right now; nothing done here")
         return
@@ -37,9 +40,9 @@ def sweep(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
-async def _round(url: str) -> Round:
+async def _round(url: str, keys: TrailKeys) -> Round:
     engine = make_engine(url)
-    sessionmaker = make_sessionmaker(engine)
+    sessionmaker = make_sessionmaker(engine, trail_keys=keys)
     try:
         # Evaluation windows count working days: the notices administrators entered first,
         # as a server loads them when it starts.

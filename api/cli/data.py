@@ -45,7 +45,7 @@ def import_grids_command(settings: Settings, args: argparse.Namespace) -> None:
         raise DataError(f"cannot read {args.file}: {error.strerror}") from None
     except orjson.JSONDecodeError as error:
         raise DataError(f"{args.file} is not valid JSON: {error}") from None
-    asyncio.run(_import_grids(settings.database(), collection))
+    asyncio.run(_import_grids(settings.owner_database(), collection))
 
 
 async def _import_grids(url: str, collection: object) -> None:
@@ -66,7 +66,7 @@ async def _import_grids(url: str, collection: object) -> None:
 
 
 def export_grids_command(settings: Settings, args: argparse.Namespace) -> None:
-    asyncio.run(_export_grids(settings.database(), args))
+    asyncio.run(_export_grids(settings.owner_database(), args))
 
 
 async def _export_grids(url: str, args: argparse.Namespace) -> None:

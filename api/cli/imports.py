@@ -44,7 +44,7 @@ def import_places_command(settings: Settings, args: argparse.Namespace) -> None:
     if not path.is_file():
         raise DataError(f"cannot read {path}: no such file")
     target = MERCHANTS if args.noun == "merchants" else SERVICE_POINTS
-    url = settings.database()
+    url = settings.owner_database()
     report = asyncio.run(_import(url, path, target, args))
     _problems(report.problems, args.report)
     print(

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from api.cli.seeding_places import seed_places
 from api.settings import Settings
+from geo.cases.seal import TrailKeys
 from geo.cases.synth import seed_cases
 from geo.db import make_engine, make_sessionmaker
 from geo.grids.models import Grid
@@ -25,6 +26,7 @@ def run_seed(
     merchants: bool = True,
     public_url: str = PUBLIC_URL,
     cases: bool = False,
+    trail_keys: TrailKeys | None = None,
 ) -> list[str]:
     return asyncio.run(
         seed(
@@ -33,6 +35,7 @@ def run_seed(
             merchants=merchants,
             public_url=public_url,
             cases=cases,
+            trail_keys=trail_keys,
         )
     )
 
@@ -44,15 +47,17 @@ async def seed(
     merchants: bool = True,
     public_url: str = PUBLIC_URL,
     cases: bool = False,
+    trail_keys: TrailKeys | None = None,
 ) -> list[str]:
     """Grids, then (with `merchants`) merchants, service points and demo circle codes, then
     (with `cases`) demo users of every role, their tokens and a year of cases.
 
     With `only_if_empty`, each part loads only into an empty table; cases never load twice.
-    Cases are off by default: they take half a minute, too long for the test fixtures.
+    Cases are off by default: they take half a minute, too long for the test fixtures; their
+    trails are sealed with ``trail_keys`` (geo.cases.seal), which they need.
     """
     engine = make_engine(url, statement_timeout_ms=600_000)
-    sessionmaker = make_sessionmaker(engine)
+    sessionmaker = make_sessionmaker(engine, trail_keys=trail_keys)
     said: list[str] = []
     try:
         async with sessionmaker() as session:

@@ -94,7 +94,7 @@ def _run(
             await engine.dispose()
 
     def handler(settings: Settings, args: argparse.Namespace) -> None:
-        asyncio.run(once(settings.database(), args))
+        asyncio.run(once(settings.owner_database(), args))
 
     return handler
 

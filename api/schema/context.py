@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from psycopg_pool import AsyncConnectionPool
@@ -25,13 +25,6 @@ if TYPE_CHECKING:
     from api.schema.loaders import Loaders
 
 
-class Limiter(Protocol):
-    """A budget per key (api.web.ratelimit.RateLimiter): None when the call may go ahead,
-    else the seconds to wait."""
-
-    def take(self, key: str) -> float | None: ...
-
-
 @dataclass
 class Context:
     request: Request | None
@@ -44,8 +37,6 @@ class Context:
     response_headers: dict[str, str] = field(default_factory=dict)
     #: Who is calling (from `Authorization: Bearer`, see api.web.auth); None: anonymous.
     actor: Actor | None = None
-    #: Anonymous reports per client address (api.web.ratelimit); None: unlimited (tests).
-    report_limiter: Limiter | None = None
     #: The caller's address as the HTTP edge resolved it (trusted proxies applied).
     address: str = "unknown"
 

@@ -26,9 +26,10 @@ from api.web.exports import grids_geojson
 from api.web.http import GraphQLEndpoint
 from api.web.metrics import POOL, REGISTRY
 from api.web.pages import page_routes
-from api.web.ratelimit import RateLimiter, client_address
+from api.web.ratelimit import client_address
 from api.web.sweeping import start_sweeper
 from geo.calendar.service import load_calendar, watch_calendar
+from geo.cases.seal import TrailKeys
 from geo.db import make_engine, make_read_pool, make_sessionmaker
 
 
@@ -42,17 +43,17 @@ class Resources:
 
 def create_app(settings: Settings) -> Starlette:
     resources = Resources()
-    report_limiter = RateLimiter(settings.report_burst, settings.report_per_hour)
+    trail_keys = TrailKeys.parse(settings.trail_key_text())  # no key, no app: fail at once
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        url = settings.database()
+        url, read_url = settings.database(), settings.read_database()
         timeout = settings.statement_timeout_ms
         engine = make_engine(url, statement_timeout_ms=timeout, pool_size=settings.pool_size)
-        read_pool = make_read_pool(url, size=settings.pool_size, statement_timeout_ms=timeout)
+        read_pool = make_read_pool(read_url, size=settings.pool_size, statement_timeout_ms=timeout)
         await read_pool.open(wait=False)
         resources.engine = engine
-        resources.sessionmaker = make_sessionmaker(engine)
+        resources.sessionmaker = make_sessionmaker(engine, trail_keys=trail_keys)
         resources.read_pool = read_pool
         POOL.engine, POOL.read_pool = engine, read_pool
         await _load_calendar(resources.sessionmaker)
@@ -79,7 +80,6 @@ def create_app(settings: Settings) -> Starlette:
             resources.sessionmaker,
             resources.read_pool,
             actor=actor,
-            report_limiter=report_limiter,
             address=client_address(request, settings.trusted_proxies),
         )
 

@@ -148,6 +148,9 @@ class Case(Base):
     postponed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Hash of the last event: the head of the case's chain.
     last_event_hash: Mapped[str] = mapped_column(String(64))
+    #: "<key id>:<HMAC>" of (id, version, last_event_hash) under a key the database never
+    #: holds (geo.cases.seal); NULL: not sealed yet, and then the trail does not verify.
+    trail_seal: Mapped[str | None] = mapped_column(String(100))
     #: SHA-256 of the anonymous reporter's follow code (geo.cases.follow); NULL otherwise.
     follow_code_hash: Mapped[str | None] = mapped_column(String(64))
     #: The last stage deadline the case missed and that stage (a Stage value): recorded

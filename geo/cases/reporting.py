@@ -42,6 +42,7 @@ from geo.cases.follow import follow_code_hash, new_follow_code
 from geo.cases.models import Case, CaseEvent
 from geo.cases.numbers import give_back, take_number
 from geo.cases.routing import Routing, route_case
+from geo.cases.seal import keys_of
 from geo.cases.workflow import CaseStatus
 from geo.clock import utcnow
 from geo.coords import LonLat
@@ -213,6 +214,7 @@ async def _insert(
         "deadline": deadline,
         "reported_at": now,
         "last_event_hash": event["hash"],
+        "trail_seal": keys_of(session).seal(case_id, 1, event["hash"]),
     }
     # Values travel as parameters of one cached statement (not .values(), which rebuilds
     # and re-keys the statement for every report).

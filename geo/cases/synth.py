@@ -39,6 +39,7 @@ from geo.cases.categories import Channel, LocationSource
 from geo.cases.models import Case, CaseEvent, LedgerItem
 from geo.cases.numbers import format_number, number_year, take_serials
 from geo.cases.routing import Routing, route_case, route_to_grid
+from geo.cases.seal import keys_of
 from geo.cases.synth_data import OUTSIDE_REPORTS
 from geo.cases.synth_people import GridInfo, demo_tokens, make_people
 from geo.cases.synth_plan import Planner, plan_year
@@ -118,6 +119,9 @@ async def seed_cases(
     planner = Planner(people, rng, utcnow(), places, Actor.system())
     sims = await plan_year(planner, router, outside, count=count, closed=closed)
     await _number(session, sims)
+    keys = keys_of(session)
+    for sim in sims:  # each trail was chained as it was built: seal its head
+        sim.case.trail_seal = keys.seal(sim.case.id, sim.case.version, sim.case.last_event_hash)
     events = await _copy(session, sims)
     ledger = await _ledger(session, sims, grids, rng)
     seconds = time.perf_counter() - started

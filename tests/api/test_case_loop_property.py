@@ -24,6 +24,7 @@ from tests.builders.accounts import OTHER_UNIT
 from tests.builders.case_api import point
 from tests.builders.cases import DEPARTMENT, NOTE
 from tests.builders.clients import gql
+from tests.builders.databases import TEST_TRAIL_KEYS
 from tests.builders.driver import Driver
 
 pytestmark = pytest.mark.anyio
@@ -112,7 +113,7 @@ async def _system_close(engine: AsyncEngine, case: int, seen: dict[str, Any]) ->
     from datetime import datetime
 
     verified_at = datetime.fromisoformat(seen["verifiedAt"])
-    async with make_sessionmaker(engine).begin() as session:
+    async with make_sessionmaker(engine, trail_keys=TEST_TRAIL_KEYS).begin() as session:
         later = verified_at + timedelta(days=10)  # the evaluation window has passed
         await act(session, case_id=case, action="close", actor=Actor.system(),
                   expected_version=seen["version"], now=later)  # fmt: skip

@@ -19,8 +19,10 @@ from geo.cases.reporting import report_case
 from geo.cases.worktime import SHANGHAI
 from geo.clock import utcnow
 from geo.coords import LonLat
+from geo.db import TRAIL_KEYS_INFO
 from tests.builders.accounts import World
 from tests.builders.case_api import report
+from tests.builders.databases import TEST_TRAIL_KEYS
 
 pytestmark = pytest.mark.anyio
 
@@ -108,7 +110,11 @@ async def test_a_report_after_the_seed_takes_the_next_number(seeded_engine: Asyn
     # In a transaction rolled back afterwards: the demo year is shared and read-only.
     async with seeded_engine.connect() as conn:
         outer = await conn.begin()
-        async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
+        async with AsyncSession(
+            bind=conn,
+            join_transaction_mode="create_savepoint",
+            info={TRAIL_KEYS_INFO: TEST_TRAIL_KEYS},
+        ) as session:
             now = utcnow()
             last = await session.scalar(
                 text("SELECT last_serial FROM case_number_counters WHERE year = :y"),

@@ -8,7 +8,6 @@ is also rendered by a real headless browser (Debian's chromium) when it is insta
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 import socket
@@ -30,6 +29,7 @@ import pytest
 import segno
 
 from api.settings import Settings
+from tests.builders.clients import serving_env
 from tests.builders.shapes import LAT0, LON0, tiny_district
 
 pytestmark = pytest.mark.anyio
@@ -265,10 +265,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(seeded_url: str) -> Iterator[int]:
+def served(seeded_settings: Settings) -> Iterator[int]:
     """`circle serve` on the seeded district, in its own process."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": seeded_url, "LOG_LEVEL": "WARNING"}
+    env = serving_env(seeded_settings)
     process = subprocess.Popen(
         [sys.executable, "-m", "api", "serve", "--port", str(port)],
         env=env,

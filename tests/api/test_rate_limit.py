@@ -1,58 +1,59 @@
-"""Anonymous case reports are rate-limited per client address (api.web.ratelimit)."""
+"""Rate limits: anonymous reports per client address, signed-in writes per account, one
+budget shared by every server process (geo.limits, api.schema.limits)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 
+from api.schema.limits import address_key
 from api.settings import Settings
-from api.web.ratelimit import RateLimiter, client_address
+from api.web.ratelimit import client_address
+from geo import limits
 from tests.builders.accounts import World
 from tests.builders.case_api import REPORT, report_input
-from tests.builders.clients import gql, served
+from tests.builders.clients import gql, served, serving_env
+from tests.builders.processes import free_port, stop, wait_listening
 
 pytestmark = pytest.mark.anyio
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def test_a_bucket_allows_its_burst_then_refills_at_its_rate() -> None:
-    clock = Clock()
-    limiter = RateLimiter(burst=3, per_hour=60, clock=clock)  # one a minute
-    assert [limiter.take("a") for _ in range(3)] == [None, None, None]
-    assert limiter.take("a") == pytest.approx(60.0)
-    assert limiter.take("b") is None, "each key has its own bucket"
-    clock.now += 30
-    assert limiter.take("a") == pytest.approx(30.0), "half a token after half a minute"
-    clock.now += 30
-    assert limiter.take("a") is None
-    assert limiter.take("a") == pytest.approx(60.0)
-    clock.now += 3600
-    assert [limiter.take("a") for _ in range(4)][-1] is not None, "never more than the burst"
+async def test_a_bucket_allows_its_burst_then_refills_at_its_rate(db: AsyncSession) -> None:
+    async def take(key: str, seconds: float) -> float | None:
+        at = T0 + timedelta(seconds=seconds)
+        return await limits.take(db, key, burst=3, per_hour=60, now=at)  # one a minute
+
+    assert [await take("a", 0) for _ in range(3)] == [None, None, None]
+    assert await take("a", 0) == pytest.approx(60.0)
+    assert await take("b", 0) is None, "each key has its own bucket"
+    assert await take("a", 30) == pytest.approx(30.0), "half a token after half a minute"
+    assert await take("a", 60) is None
+    assert await take("a", 60) == pytest.approx(60.0)
+    spent = [await take("a", 60 + 3600) for _ in range(4)]
+    assert spent[:3] == [None, None, None] and spent[3] is not None, "never more than the burst"
 
 
-def test_memory_stays_bounded_under_an_address_flood() -> None:
-    clock = Clock()
-    limiter = RateLimiter(burst=2, per_hour=3600, clock=clock, max_keys=100)
-    for i in range(10_000):
-        limiter.take(f"10.0.{i // 256}.{i % 256}")
-        clock.now += 0.001
-    assert len(limiter._buckets) <= 100
-    limiter.take("spent")
-    limiter.take("spent")
-    assert limiter.take("spent") is not None, "a recent, empty bucket is kept"
+async def test_full_buckets_are_pruned_and_recent_ones_kept(db: AsyncSession) -> None:
+    for i in range(50):
+        await limits.take(db, f"10.0.0.{i}", burst=2, per_hour=3600, now=T0)  # full in 1 s
+    await limits.take(db, "spent", burst=2, per_hour=3600, now=T0)
+    await limits.take(db, "spent", burst=2, per_hour=3600, now=T0)
+    assert await limits.prune(db, now=T0 + timedelta(seconds=1.5)) == 50
+    left = await db.scalar(select(func.count()).select_from(limits.RateBucket))
+    assert left == 1, "an empty bucket is still refilling: kept"
+    refused = await limits.take(db, "spent", burst=2, per_hour=3600, now=T0)
+    assert refused is not None
 
 
 def _request(peer: str, forwarded: str | None = None) -> Request:
@@ -71,11 +72,26 @@ def test_the_client_address_trusts_forwarded_for_only_from_trusted_proxies() -> 
     assert client_address(None, proxies) == "unknown"
 
 
+def test_an_ipv6_client_is_counted_by_its_prefix() -> None:
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::1") != address_key("2001:db8:1:3::1")
+    assert address_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert address_key("198.51.100.7") == "198.51.100.7"
+    assert address_key("unknown") == "unknown"
+
+
 @pytest.fixture
 async def limited(settings: Settings, world: World) -> AsyncIterator[httpx.AsyncClient]:
-    """The app allowing two anonymous reports per address, then one an hour."""
-    limits = dataclasses.replace(settings, report_burst=2, report_per_hour=1)
-    async with served(limits, client=("198.51.100.7", 5000)) as http:
+    """The app allowing two anonymous reports per address and three writes per account,
+    then one an hour."""
+    limits_ = dataclasses.replace(
+        settings,
+        report_burst=2,
+        report_per_hour=1,
+        account_write_burst=3,
+        account_writes_per_hour=1,
+    )
+    async with served(limits_, client=("198.51.100.7", 5000)) as http:
         yield http
 
 
@@ -102,4 +118,85 @@ async def test_anonymous_reports_over_the_budget_are_refused_and_write_nothing(
     # A signed-in reporter is not held to the anonymous budget of the address.
     signed = await gql(limited, REPORT, world.resident, input=report_input())
     assert signed["reportCase"]["__typename"] == "CaseReported"
+    assert await _count_cases(engine) == 3
+
+
+async def test_one_account_cannot_write_without_bound(
+    limited: httpx.AsyncClient, world: World, engine: AsyncEngine
+) -> None:
+    body = {"query": REPORT, "variables": {"input": report_input()}}
+    headers = {"authorization": f"Bearer {world.resident}"}
+    answers = [
+        (await limited.post("/graphql", json=body, headers=headers)).json()["data"]["reportCase"]
+        for _ in range(5)
+    ]
+    kinds = [a["__typename"] for a in answers]
+    assert kinds == ["CaseReported"] * 3 + ["RateLimitedError"] * 2
+    assert "too many writes from this account" in answers[-1]["message"]
+    assert await _count_cases(engine) == 3
+    # Another account has its own budget; the address's anonymous budget is untouched.
+    other = await gql(limited, REPORT, world.other_resident, input=report_input())
+    assert other["reportCase"]["__typename"] == "CaseReported"
+    anonymous = await gql(limited, REPORT, input=report_input())
+    assert anonymous["reportCase"]["__typename"] == "CaseReported"
+
+
+LEDGER = """mutation ($input: RecordLedgerItemInput!) { recordLedgerItem(input: $input) {
+  __typename ... on RateLimitedError { retryAfterS } } }"""
+
+
+async def test_ledger_writes_spend_the_accounts_budget(
+    limited: httpx.AsyncClient, world: World
+) -> None:
+    body = {
+        "query": LEDGER,
+        "variables": {"input": {"grid": "D111", "meeting": "楼院议事会", "text": "路灯不亮"}},
+    }
+    headers = {"authorization": f"Bearer {world.l3_worker}"}
+    kinds = []
+    for _ in range(4):
+        response = await limited.post("/graphql", json=body, headers=headers)
+        kinds.append(response.json()["data"]["recordLedgerItem"]["__typename"])
+    assert kinds == ["LedgerItemRecorded"] * 3 + ["RateLimitedError"]
+    assert response.headers["retry-after"] == "3600"
+
+
+# -- two server processes, one budget ------------------------------------------------------
+
+
+@pytest.fixture
+def two_servers(settings: Settings, world: World) -> Iterator[list[int]]:
+    """Two `circle serve` processes on the test database, each allowing an address three
+    anonymous reports, then one an hour."""
+    env = serving_env(settings, REPORT_BURST="3", REPORT_PER_HOUR="1")
+    processes, ports = [], []
+    try:
+        for _ in range(2):
+            port = free_port()
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "api", "serve", "--port", str(port)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            ports.append(port)
+        for port in ports:
+            wait_listening(port)
+        yield ports
+    finally:
+        for process in processes:
+            stop(process)
+
+
+async def test_two_processes_share_one_budget(two_servers: list[int], engine: AsyncEngine) -> None:
+    body = {"query": REPORT, "variables": {"input": report_input()}}
+    kinds = []
+    async with httpx.AsyncClient(timeout=30) as http:
+        for i in range(8):  # alternately to each process, from the same address
+            response = await http.post(f"http://127.0.0.1:{two_servers[i % 2]}/graphql", json=body)
+            kinds.append(response.json()["data"]["reportCase"]["__typename"])
+    assert kinds.count("CaseReported") == 3, kinds
+    assert kinds[3:] == ["RateLimitedError"] * 5
     assert await _count_cases(engine) == 3

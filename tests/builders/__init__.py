@@ -6,5 +6,6 @@
 - `accounts`: accounts with tokens, and the tiny world the case API tests call as.
 - `clients`: the app served in process (`served`), one GraphQL call (`gql`), the command.
 - `case_api`: reports and reads over HTTP; `driver`: actions that track case versions.
-- `databases`: emptying the test database.
+- `databases`: emptying the test database, the trail key ring of the tests.
+- `processes`: server processes on real sockets (a free port, waiting, stopping).
 """

@@ -18,6 +18,7 @@ from geo.db import make_sessionmaker
 from geo.grids.models import Grid
 from geo.grids.service import import_grids, replace_workers
 from tests.builders.cases import CO_HANDLERS, DEPARTMENT, TINY_WORKERS
+from tests.builders.databases import TEST_TRAIL_KEYS
 from tests.builders.shapes import tiny_district
 
 #: A registered unit with no accounts: what it is sent must still come back.
@@ -27,7 +28,7 @@ OTHER_UNIT = "区住房和城乡建设局"
 async def account_token(engine: AsyncEngine, **user: Any) -> str:
     """A token of a new account (geo.accounts.service.create_user's fields), valid 1 h; its
     unit, if any, is registered first."""
-    async with make_sessionmaker(engine).begin() as session:
+    async with make_sessionmaker(engine, trail_keys=TEST_TRAIL_KEYS).begin() as session:
         if user.get("department"):
             await register_units(session, [user["department"]])
         created = await create_user(session, **user)
@@ -66,7 +67,7 @@ class World:
 
 async def build_world(engine: AsyncEngine) -> World:
     """Commits the tiny world to ``engine``'s database (whoever builds it empties it)."""
-    async with make_sessionmaker(engine).begin() as session:
+    async with make_sessionmaker(engine, trail_keys=TEST_TRAIL_KEYS).begin() as session:
         await import_grids(session, tiny_district())
         await replace_workers(session, TINY_WORKERS)
         await register_units(session, [DEPARTMENT, OTHER_UNIT, *CO_HANDLERS])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,3 +44,16 @@ async def gql(
     payload = response.json()
     assert "errors" not in payload, payload
     return payload["data"]  # type: ignore[no-any-return]
+
+
+def serving_env(settings: Settings, **more: str) -> dict[str, str]:
+    """The environment of a `circle serve` process on the database of ``settings``, as the
+    application's roles and with its trail keys."""
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database(),
+        "DATABASE_READ_URL": settings.read_database(),
+        "TRAIL_KEYS": settings.trail_keys or "",
+        "LOG_LEVEL": "WARNING",
+        **more,
+    }

@@ -22,7 +22,7 @@ from geo.cases.transitions import act
 from geo.cases.workflow import Action, CaseStatus
 from geo.db import make_engine, make_sessionmaker
 from tests.builders.cases import Cast, make_cast, report, step_for
-from tests.builders.databases import truncate_all
+from tests.builders.databases import TEST_TRAIL_KEYS, truncate_all
 
 pytestmark = pytest.mark.anyio
 
@@ -47,7 +47,7 @@ class Arena:
 @pytest.fixture
 async def arena(database_url: str) -> AsyncIterator[Arena]:
     engine: AsyncEngine = make_engine(database_url, pool_size=RACERS, max_overflow=0)
-    sessionmaker = make_sessionmaker(engine)
+    sessionmaker = make_sessionmaker(engine, trail_keys=TEST_TRAIL_KEYS)
     async with sessionmaker.begin() as session:
         cast = await make_cast(session)
         case = (await report(session, actor=cast.resident)).case

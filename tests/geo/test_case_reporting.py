@@ -24,7 +24,7 @@ from geo.cases.routing import RoutingReason
 from geo.db import make_sessionmaker
 from geo.errors import DomainError
 from tests.builders.cases import T0, TINY_WORKERS, at, make_actor, report, tiny_grids
-from tests.builders.databases import truncate_all
+from tests.builders.databases import TEST_TRAIL_KEYS, truncate_all
 
 pytestmark = pytest.mark.anyio
 
@@ -191,7 +191,7 @@ async def test_bad_input_is_refused_before_writing(db: AsyncSession, bad: dict) 
 @pytest.fixture
 async def committed_grids(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """The tiny district committed in the shared test database; every table emptied after."""
-    async with make_sessionmaker(engine).begin() as session:
+    async with make_sessionmaker(engine, trail_keys=TEST_TRAIL_KEYS).begin() as session:
         await tiny_grids(session)
     yield engine
     await truncate_all(engine)
@@ -200,7 +200,7 @@ async def committed_grids(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 async def test_concurrent_retries_with_one_key_create_one_case(
     committed_grids: AsyncEngine,
 ) -> None:
-    sessionmaker = make_sessionmaker(committed_grids)
+    sessionmaker = make_sessionmaker(committed_grids, trail_keys=TEST_TRAIL_KEYS)
 
     async def attempt() -> tuple[int, bool]:
         async with sessionmaker.begin() as session:

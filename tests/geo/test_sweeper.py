@@ -18,7 +18,7 @@ from geo.cases.sweeper import SWEEP_LOCK_KEY, close_unevaluated, sweep
 from geo.cases.workflow import Action, CaseStatus, evaluation_expires_at
 from geo.db import make_sessionmaker
 from tests.builders.cases import T0, case_in, make_cast, take
-from tests.builders.databases import truncate_all
+from tests.builders.databases import TEST_TRAIL_KEYS, truncate_all
 
 pytestmark = pytest.mark.anyio
 
@@ -80,7 +80,7 @@ async def test_missed_deadlines_are_marked_once_each(db: AsyncSession) -> None:
 @pytest.fixture
 async def committed(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions on committed data (concurrent sweeps need their own connections)."""
-    yield make_sessionmaker(engine)
+    yield make_sessionmaker(engine, trail_keys=TEST_TRAIL_KEYS)
     await truncate_all(engine)
 
 

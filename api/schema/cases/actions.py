@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -30,6 +29,7 @@ from api.schema.cases.types import Case, CaseEvent
 from api.schema.common import InvalidCoordinateError
 from api.schema.context import Info
 from api.schema.errors import AuthenticationRequiredError, RateLimitedError
+from api.schema.limits import spend
 from api.schema.permissions import Permission, case_visibility, require
 from api.schema.places.errors import NotFoundError
 from geo.cases import queries, reporting
@@ -163,22 +163,6 @@ async def report(info: Info, input: ReportCaseInput, **overrides: Any) -> Report
         )
 
 
-def _rate_limited(info: Info) -> RateLimitedError | None:
-    """The refusal of an anonymous report over its address's budget (api.web.ratelimit)."""
-    context = info.context
-    if context.actor is not None or context.report_limiter is None:
-        return None
-    wait = context.report_limiter.take(context.address)
-    if wait is None:
-        return None
-    seconds = max(1, math.ceil(wait))
-    context.response_headers["Retry-After"] = str(seconds)
-    return RateLimitedError(
-        message=f"too many reports from this address: try again in {seconds} s, or sign in",
-        retry_after_s=seconds,
-    )
-
-
 async def _grid_id(session: AsyncSession, code: str | None) -> int | None:
     if code is None:
         return None
@@ -206,7 +190,7 @@ class CaseMutation:
         "levels, or to the district agents' queue with the reason."
     )
     async def report_case(self, info: Info, input: ReportCaseInput) -> ReportCaseResult:
-        if limited := _rate_limited(info):
+        if limited := await spend(info):
             return limited
         return CaseReported.from_result(await report(info, input))
 

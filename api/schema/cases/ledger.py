@@ -32,8 +32,9 @@ from api.schema.common import (
     page_window,
 )
 from api.schema.context import Info
-from api.schema.errors import AuthenticationRequiredError, NotPermittedError
+from api.schema.errors import AuthenticationRequiredError, NotPermittedError, RateLimitedError
 from api.schema.grids.types import Grid
+from api.schema.limits import spend
 from api.schema.permissions import ledger_refusal, signed_in
 from api.schema.places.errors import NotFoundError
 from geo.cases import ledger
@@ -128,7 +129,8 @@ RecordLedgerItemResult = Annotated[
     | InvalidCaseInputError
     | LedgerDateOutOfRangeError
     | AuthenticationRequiredError
-    | NotPermittedError,
+    | NotPermittedError
+    | RateLimitedError,
     strawberry.union("RecordLedgerItemResult"),
 ]
 
@@ -145,7 +147,11 @@ class LedgerItemSettled:
 
 
 SettleLedgerItemResult = Annotated[
-    LedgerItemSettled | LedgerItemSettledError | NotFoundError | AuthenticationRequiredError,
+    LedgerItemSettled
+    | LedgerItemSettledError
+    | NotFoundError
+    | AuthenticationRequiredError
+    | RateLimitedError,
     strawberry.union("SettleLedgerItemResult"),
 ]
 ConvertLedgerItemResult = Annotated[
@@ -158,7 +164,8 @@ ConvertLedgerItemResult = Annotated[
     | LedgerItemSettledError
     | LocationOutsideGridError
     | NotFoundError
-    | AuthenticationRequiredError,
+    | AuthenticationRequiredError
+    | RateLimitedError,
     strawberry.union("ConvertLedgerItemResult"),
 ]
 
@@ -222,6 +229,8 @@ class LedgerMutation:
         if refused := ledger_refusal(info.context.actor, row.path):
             raise refused
         raised = parse_moment("raisedAt", input.raised_at) or utcnow()
+        if limited := await spend(info):
+            return limited
         async with info.context.write() as session:
             item = await ledger.record_ledger_item(
                 session,
@@ -239,6 +248,8 @@ class LedgerMutation:
     ) -> ConvertLedgerItemResult:
         actor = signed_in(info)
         point = input.location.to_wgs84()
+        if limited := await spend(info):
+            return limited
         async with info.context.write() as session:
             item, result = await ledger.convert_ledger_item(
                 session,
@@ -262,6 +273,8 @@ class LedgerMutation:
         self, info: Info, item_id: int, settlement: LedgerSettlement
     ) -> SettleLedgerItemResult:
         actor = signed_in(info)
+        if limited := await spend(info):
+            return limited
         async with info.context.write() as session:
             item = await ledger.settle_ledger_item(
                 session, item_id=item_id, actor=actor, status=LedgerStatus(settlement.value)

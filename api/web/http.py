@@ -42,7 +42,7 @@ from api.fast.operations import Compiler, Plan
 from api.schema.errors import mask_errors
 from api.settings import Settings
 from api.web.cost import CostEstimator, too_costly
-from api.web.metrics import observe_request
+from api.web.metrics import OPERATIONS, observe_request
 from api.web.validation import depth_limit_rule
 
 log = logging.getLogger("circle.http")
@@ -121,6 +121,8 @@ class DocumentCache:
                 fragments[node.name.value] = node
         estimator = CostEstimator(self._schema, fragments)
         per_request: set[str | None] = set()
+        for name in operations:
+            OPERATIONS.learn(name)
         for name, operation in operations.items():
             if estimator.uses_variable_pages(operation):
                 per_request.add(name)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from api.settings import Settings
 from api.web.http import GRAPHQL_RESPONSE, GraphQLEndpoint
 from tests.builders.clients import served
+from tests.builders.databases import TRAIL_KEYS_TEXT
 
 pytestmark = pytest.mark.anyio
 
@@ -148,7 +149,11 @@ async def test_healthz_checks_the_database(client: httpx.AsyncClient) -> None:
 
 async def test_healthz_reports_an_unreachable_database(tmp_path) -> None:
     # A port nothing listens on: the app must say 503, with a reason, not crash.
-    settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/none", data_dir=tmp_path)
+    settings = Settings(
+        database_url="postgresql://circle_app@127.0.0.1:9/none",
+        data_dir=tmp_path,
+        trail_keys=TRAIL_KEYS_TEXT,
+    )
     async with served(settings, base_url="http://t") as http:
         response = await http.get("/healthz")
     assert response.status_code == 503

@@ -22,6 +22,7 @@ from geo.clock import utcnow
 from tests.builders.accounts import World
 from tests.builders.cases import DEPARTMENT, NOTE
 from tests.builders.clients import CIRCLE, gql, served
+from tests.builders.databases import TRAIL_KEYS_TEXT
 from tests.builders.driver import Driver
 
 pytestmark = pytest.mark.anyio
@@ -104,7 +105,7 @@ async def test_circle_cases_sweep(
                         world.district_agent, id=old))["case"]["number"]  # fmt: skip
 
     async def circle(*args: str) -> tuple[int, str]:
-        env = {**os.environ, "DATABASE_URL": database_url}
+        env = {**os.environ, "DATABASE_URL": database_url, "TRAIL_KEYS": TRAIL_KEYS_TEXT}
         done = await asyncio.create_subprocess_exec(
             CIRCLE, *args, env=env, stdout=asyncio.subprocess.PIPE
         )

@@ -43,6 +43,7 @@ from api.schema.errors import mask_errors
 from api.settings import Settings
 from api.web.cost import CostEstimator, too_costly
 from api.web.metrics import OPERATIONS, observe_request
+from api.web.redaction import client_names, redact_errors
 from api.web.validation import depth_limit_rule
 
 log = logging.getLogger("circle.http")
@@ -99,6 +100,8 @@ class DocumentCache:
             rules.append(NoSchemaIntrospectionCustomRule)
         self._schema = schema
         self._rules = rules
+        #: With introspection off, messages name nothing of the schema (api.web.redaction).
+        self.hide_schema = not settings.introspection
         self._max_tokens = settings.max_document_tokens
         self.max_cost = settings.max_cost
         self._compiler = compiler
@@ -109,7 +112,9 @@ class DocumentCache:
             document = parse(query, max_tokens=self._max_tokens)
         except GraphQLError as error:
             return PreparedDocument(None, (error,), {})
-        errors = validate(self._schema, document, self._rules)
+        errors = validate(self._schema, document, self._rules, hide_suggestions=self.hide_schema)
+        if errors and self.hide_schema:
+            errors = redact_errors(errors, client_names(query))
         if errors:
             return PreparedDocument(None, tuple(errors), {})
         operations: dict[str | None, OperationDefinitionNode] = {}
@@ -330,7 +335,10 @@ class GraphQLEndpoint:
         result = await self._execute(context, prepared.document, params)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variable coercion failed: nothing ran, so the response has no data entry.
-            body = _dump(None, result.errors, with_data=False)
+            errors = result.errors
+            if self.documents.hide_schema:
+                errors = redact_errors(errors, client_names(params.query, params.variables))
+            body = _dump(None, errors, with_data=False)
             return Answer(fail_status, body, "rejected", name)
         errors = mask_errors(result.errors) if result.errors else None
         outcome = "errors" if errors else "ok"
@@ -366,6 +374,7 @@ class GraphQLEndpoint:
             operation_name=params.operation_name,
             executor_class=self.executor,
             is_awaitable=is_awaitable,
+            hide_suggestions=self.documents.hide_schema,
         )
         if isinstance(outcome, Awaitable):
             return await outcome

@@ -39,6 +39,8 @@ class Context:
     actor: Actor | None = None
     #: The caller's address as the HTTP edge resolved it (trusted proxies applied).
     address: str = "unknown"
+    #: Looked-up grids whose workers this request has shown (api.schema.permissions).
+    worker_lookups: int = 0
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -35,7 +35,23 @@ workingCalendar            anyone, anonymous included
 setWorkingCalendarYear     administrators (and `circle calendar set`)
 =========================  ====================================================================
 
-Anonymous reports are rate-limited per client address (api.web.ratelimit).
+Writes are rate-limited: anonymous reports per client address, signed-in writes per
+account (api.schema.limits, one budget across server processes).
+
+Grid workers' names and phones are for the grid a caller asks about: a resident finds the
+worker of the grid at a point (gridAt) or of a code (grid(code)). Staff (grid workers,
+agents, handlers, administrators) see ``Grid.workers`` on every grid; anyone else only on a
+grid they looked up, at most :data:`WORKER_LOOKUPS_PER_REQUEST` a request (aliases are no
+way round), and an empty list on grids reached through lists (grids, children, ancestors,
+a case's or a merchant's grid). A reporter reads the worker their own case was routed to.
+
+Possible duplicates of a report: everyone learns whether similar open cases are nearby
+(``similarCasesNearby``); the cases themselves (id, number, status) are listed only to
+callers who may see them (:func:`case_visibility`), so never to anonymous callers.
+
+An idempotent retry of a report answers the full case only to its signed-in reporter; a
+caller who cannot be told apart from a stranger (anonymous) gets ``CaseAlreadyReported``,
+the number and time of the report the first answer gave, and nothing the case became since.
 
 Administrators read every case but take no workflow action and keep no ledger: they manage
 the system, the case staff handle the cases (tests/api/test_permission_matrix.py has the
@@ -62,13 +78,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from api.schema.context import Info
+from api.schema.context import Context, Info
 from geo.accounts.actor import Actor, CaseScope
 from geo.accounts.models import Role, Seat
 from geo.cases.ledger import may_keep_ledger
 from geo.errors import DomainError
 
 STAFF = frozenset({Role.GRID_WORKER, Role.AGENT, Role.HANDLER, Role.ADMIN})
+#: Looked-up grids a request may show the workers of, to callers who are not staff.
+WORKER_LOOKUPS_PER_REQUEST = 2
 
 
 class Permission(StrEnum):
@@ -186,6 +204,18 @@ def case_visibility(actor: Actor | None) -> CaseVisibility:
     if actor.role in (Role.GRID_WORKER, Role.AGENT):
         return CaseVisibility(grid_ids=actor.grid_ids, reporter_user_id=own)
     return CaseVisibility(reporter_user_id=own)
+
+
+def workers_visible(context: Context, *, looked_up: bool) -> bool:
+    """Whether a grid's workers are shown to the caller (see the module docstring); counts
+    the looked-up grids shown so far in this request."""
+    actor = context.actor
+    if actor is not None and actor.role in STAFF:
+        return True
+    if not looked_up:
+        return False
+    context.worker_lookups += 1
+    return context.worker_lookups <= WORKER_LOOKUPS_PER_REQUEST
 
 
 def contact_visible(actor: Actor | None, case: CaseScope) -> bool:

@@ -44,9 +44,21 @@ async def test_anonymous_report_is_routed_and_a_retry_returns_the_same_case(
     assert case["reporterContact"] is None, "the anonymous reporter is not staff of the grid"
     assert case["deadline"] and case["overdue"] is False
 
+    # An anonymous retry cannot be told from a stranger who learnt the key: the number and
+    # time the first answer gave, nothing of the case (worker, grid, events) since.
     again = await report(client, idempotencyKey="k-1", reporterContact="13800000000")
-    assert again["created"] is False and again["case"]["id"] == case["id"]
-    assert again["routingDetails"] is None
+    assert again == {
+        "__typename": "CaseAlreadyReported",
+        "number": case["number"],
+        "reportedAt": again["reportedAt"],
+    }
+    # The signed-in reporter's own retry is answered in full.
+    mine = await report(client, world.resident, idempotencyKey="k-2")
+    mine_again = await report(client, world.resident, idempotencyKey="k-2")
+    assert mine_again["created"] is False and mine_again["case"]["id"] == mine["case"]["id"]
+    assert mine_again["routingDetails"] is None
+    stolen = await report(client, world.other_resident, idempotencyKey="k-2")
+    assert stolen["__typename"] == "IdempotencyKeyReusedError"
     reused = await report(client, idempotencyKey="k-1", description="另一件事")
     assert reused["__typename"] == "IdempotencyKeyReusedError"
     listed = await gql(
@@ -54,7 +66,7 @@ async def test_anonymous_report_is_routed_and_a_retry_returns_the_same_case(
         "{ cases(first: 100) { ... on CaseConnection { edges { cursor } } } }",
         world.district_agent,
     )
-    assert len(listed["cases"]["edges"]) == 1
+    assert len(listed["cases"]["edges"]) == 2
 
 
 async def test_routing_reasons_are_in_the_answer(client: httpx.AsyncClient, world: World) -> None:
@@ -92,12 +104,21 @@ async def test_reported_points_route_as_shapely_says(
 async def test_nearby_open_reports_of_the_category_are_possible_duplicates(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    first = (await report(client))["case"]
-    near = await report(client, location=point(2.5, 2.8))  # about 33 m north
-    assert [d["id"] for d in near["possibleDuplicates"]] == [first["id"]]
-    assert 25 < near["possibleDuplicates"][0]["distanceM"] < 40
-    other = await report(client, category="sanitation", location=point(2.5, 2.8))
-    assert other["possibleDuplicates"] == []
+    first = (await report(client, world.resident))["case"]
+    near = point(2.5, 2.8)  # about 33 m north
+    # Staff of the grid, and the first case's reporter, see which case it may duplicate.
+    for token in (world.l3_worker, world.resident):
+        seen = await report(client, token, location=near)
+        assert seen["similarCasesNearby"] is True
+        assert first["id"] in [d["id"] for d in seen["possibleDuplicates"]]
+        assert 25 < seen["possibleDuplicates"][-1]["distanceM"] < 40
+    # Anonymous callers and other residents learn only that similar cases exist.
+    for token in (None, world.other_resident):
+        hidden = await report(client, token, location=near)
+        assert hidden["similarCasesNearby"] is True
+        assert hidden["possibleDuplicates"] == []
+    other = await report(client, category="sanitation", location=near)
+    assert other["similarCasesNearby"] is False and other["possibleDuplicates"] == []
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ async def test_case_times_are_shanghai_times(client: httpx.AsyncClient, world: W
         assert_shanghai(acted, 2)
     seen = (await gql(client, CASE, world.district_agent, id=case_id))["case"]
     assert_shanghai(seen, 8)
-    duplicate = await gql(client, DUPLICATE, input=report_input())
+    duplicate = await gql(client, DUPLICATE, world.district_agent, input=report_input())
     assert_shanghai(duplicate["reportCase"]["possibleDuplicates"], 1)
 
 

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.anyio
 
 REPORTED = """
 mutation ($input: ReportCaseInput!) { reportCase(input: $input) {
-  ... on CaseReported { created followCode case { id number version } } } }
+  __typename
+  ... on CaseReported { created followCode case { id number version } }
+  ... on CaseAlreadyReported { number } } }
 """
 FOLLOWED = """
 query ($number: String!, $code: String!) { followedCase(number: $number, code: $code) {
@@ -61,7 +63,7 @@ async def test_the_code_is_answered_once_to_anonymous_reporters_only(
     first = await reported(client, idempotencyKey="follow-1")
     assert first["created"] and CODE.fullmatch(first["followCode"]), first
     again = await reported(client, idempotencyKey="follow-1")
-    assert again["created"] is False and again["followCode"] is None
+    assert again == {"__typename": "CaseAlreadyReported", "number": first["case"]["number"]}
     signed_in = await reported(client, world.resident)
     assert signed_in["created"] and signed_in["followCode"] is None
     async with engine.connect() as conn:

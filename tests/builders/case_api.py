@@ -21,10 +21,11 @@ mutation ($input: ReportCaseInput!) { reportCase(input: $input) {
   __typename
   ... on CaseReported {
     created routingReason routingExplanation routingDetails
-    possibleDuplicates { id number status distanceM }
+    similarCasesNearby possibleDuplicates { id number status distanceM }
     case { id number status version channel grid { code } assignedWorker { name }
            reporterContact deadline overdue category { code zh } }
   }
+  ... on CaseAlreadyReported { number reportedAt }
   ... on Error { message }
   ... on InvalidCaseInputError { field }
   ... on UnknownCaseCategoryError { code known }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -34,7 +35,7 @@ from api.schema.permissions import Permission, case_visibility, require
 from api.schema.places.errors import NotFoundError
 from geo.cases import queries, reporting
 from geo.cases.errors import CaseNotFound, InvalidCaseInput
-from geo.cases.reporting import ReportResult
+from geo.cases.reporting import DuplicateCandidate, ReportResult
 from geo.cases.routing import RoutingReason
 from geo.cases.transitions import act
 from geo.cases.workflow import ActionNotPermitted
@@ -77,8 +78,13 @@ class CaseReported:
     routing_details: JSON | None = strawberry.field(
         description="Routing facts (grid, distances, worker); null on a retry."
     )
+    similar_cases_nearby: bool = strawberry.field(
+        description="Whether open cases of the same category were reported within 50 m in "
+        "the last 72 h: everyone learns this much."
+    )
     possible_duplicates: list[PossibleDuplicate] = strawberry.field(
-        description="Open cases of the same category within 50 m reported in the last 72 h."
+        description="Those cases, the ones the caller may see (staff of their grid or unit, "
+        "their reporter): empty for anonymous callers (api.schema.permissions)."
     )
     follow_code: str | None = strawberry.field(
         default=None,
@@ -88,7 +94,7 @@ class CaseReported:
     )
 
     @classmethod
-    def from_result(cls, r: ReportResult) -> CaseReported:
+    async def from_result(cls, info: Info, r: ReportResult) -> CaseReported:
         reason = RoutingReason(r.case.routing_reason)
         return cls(
             case=Case.from_model(r.case),
@@ -96,6 +102,7 @@ class CaseReported:
             routing_reason=reason,
             routing_explanation=EXPLAINED[reason],
             routing_details=({"reason": reason.value} | r.routing.details) if r.routing else None,
+            similar_cases_nearby=bool(r.possible_duplicates),
             possible_duplicates=[
                 PossibleDuplicate(
                     id=d.case_id,
@@ -104,10 +111,43 @@ class CaseReported:
                     distance_m=d.distance_m,
                     reported_at=d.reported_at,
                 )
-                for d in r.possible_duplicates
+                for d in await _visible(info, r.possible_duplicates)
             ],
             follow_code=r.follow_code,
         )
+
+
+async def _visible(
+    info: Info, duplicates: Sequence[DuplicateCandidate]
+) -> list[DuplicateCandidate]:
+    """The duplicates the caller may see (none for anonymous callers, no query either)."""
+    actor = info.context.actor
+    if actor is None or not duplicates:
+        return []
+    async with info.context.read() as session:
+        scopes = await queries.case_scopes(session, [d.case_id for d in duplicates])
+    rule = case_visibility(actor)
+    return [d for d in duplicates if d.case_id in scopes and rule.admits(scopes[d.case_id])]
+
+
+@strawberry.type(
+    description="A retry with the key of a report already received, by a caller who cannot "
+    "be told apart from a stranger (anonymous): what the first answer said of the report, "
+    "and nothing the case became since. Follow it with its follow code (followedCase)."
+)
+class CaseAlreadyReported:
+    number: str = strawberry.field(description="The case's public number.")
+    reported_at: datetime
+
+
+async def answer(info: Info, result: ReportResult) -> CaseReported | CaseAlreadyReported:
+    """The answer to a report: the case, unless this is a retry by someone other than its
+    signed-in reporter (api.schema.permissions)."""
+    actor, case = info.context.actor, result.case
+    reporter = actor is not None and actor.user_id == case.reporter_user_id
+    if result.created or reporter:
+        return await CaseReported.from_result(info, result)
+    return CaseAlreadyReported(number=case.number, reported_at=case.reported_at)
 
 
 @strawberry.type(description="The action was taken: the case at its new version, and its event.")
@@ -118,6 +158,7 @@ class CaseActed:
 
 ReportCaseResult = Annotated[
     CaseReported
+    | CaseAlreadyReported
     | InvalidCoordinateError
     | UnknownCaseCategoryError
     | InvalidCaseInputError
@@ -192,7 +233,7 @@ class CaseMutation:
     async def report_case(self, info: Info, input: ReportCaseInput) -> ReportCaseResult:
         if limited := await spend(info):
             return limited
-        return CaseReported.from_result(await report(info, input))
+        return await answer(info, await report(info, input))
 
     @strawberry.mutation(
         description="Takes one workflow action on a case, as the signed-in caller. Exactly one "

@@ -262,7 +262,7 @@ class LedgerMutation:
                 address=input.address,
             )
         return LedgerItemConverted(
-            item=LedgerItem.from_model(item), report=CaseReported.from_result(result)
+            item=LedgerItem.from_model(item), report=await CaseReported.from_result(info, result)
         )
 
     @strawberry.mutation(

@@ -141,7 +141,7 @@ class GridQuery:
     async def grid(self, info: Info, code: str) -> Grid | None:
         async with info.context.read() as session:
             row = await queries.get_grid(session, code)
-        return Grid.from_row(row) if row else None
+        return Grid.from_row(row, looked_up=True) if row else None
 
     @strawberry.field(description="Grids by code order, optionally one level or one parent's.")
     async def grids(
@@ -178,7 +178,7 @@ class GridQuery:
         wgs, near_m, found = await locate(info.context, point)
         if isinstance(found, Covered):
             return GridMatch(
-                grid=Grid.from_row(found.grid, found.parent),
+                grid=Grid.from_row(found.grid, found.parent, looked_up=True),
                 point=Point.from_wgs84(wgs, CoordSystem(output)),
                 distance_to_boundary_m=found.distance_to_edge_m,
                 near_boundary=near_boundary(found, near_m),

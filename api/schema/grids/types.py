@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from api.schema import ready
 from api.schema.common import DEFAULT_PAGE, CoordSystemType
 from api.schema.context import Info
+from api.schema.permissions import WORKER_LOOKUPS_PER_REQUEST, workers_visible
 from geo.coords import CoordSystem, geojson_from_wgs84
 from geo.grids.models import GridWorker as GridWorkerModel
 from geo.grids.models import WorkerRole
@@ -55,9 +56,13 @@ class Grid:
     properties: JSON = strawberry.field(description="Other properties of the imported feature.")
     #: The parent's row when the statement that found this grid brought it along.
     parent_row: strawberry.Private[GridRow | None] = None
+    #: The caller asked for this grid itself (gridAt, grid(code)), not through a list.
+    looked_up: strawberry.Private[bool] = False
 
     @classmethod
-    def from_row(cls, row: GridRow, parent: GridRow | None = None) -> Grid:
+    def from_row(
+        cls, row: GridRow, parent: GridRow | None = None, *, looked_up: bool = False
+    ) -> Grid:
         return cls(
             id=row.id,
             parent_id=row.parent_id,
@@ -67,6 +72,7 @@ class Grid:
             level=GridLevel(row.level),
             properties=row.properties,
             parent_row=parent,
+            looked_up=looked_up,
         )
 
     @strawberry.field(description="The grid one level up (null for the district).")
@@ -86,8 +92,15 @@ class Grid:
     def ancestors(self, info: Info) -> list[Grid]:
         return ready.many(info.context.loaders.grid, self.path, _grids)
 
-    @strawberry.field(description="Workers assigned to this grid.")
+    @strawberry.field(
+        description="Workers assigned to this grid, with their phones. Staff see them on any "
+        "grid; everyone else on a grid they looked up themselves (gridAt's grid, grid(code)), "
+        f"at most {WORKER_LOOKUPS_PER_REQUEST} a request, and an empty list elsewhere: the "
+        "worker of the grid at a point, not a directory (api.schema.permissions)."
+    )
     async def workers(self, info: Info) -> list[GridWorker]:
+        if not workers_visible(info.context, looked_up=self.looked_up):
+            return []
         return [GridWorker.from_model(w) for w in await info.context.loaders.workers.load(self.id)]
 
     @strawberry.field(description="The boundary as a GeoJSON MultiPolygon.")

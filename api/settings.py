@@ -80,8 +80,10 @@ class Settings:
     max_document_tokens: int = 2_000
     max_depth: int = 12
     introspection: bool = True
-    #: Estimated fields resolved per operation (api.web.validation.cost_limit_rule).
+    #: Estimated work per operation, in units of about 10 µs (api.web.cost).
     max_cost: int = 50_000
+    #: Wall-clock seconds a GraphQL request may run before it is stopped (api.web.http).
+    request_timeout_s: float = 10.0
     #: Anonymous case reports per client address: a burst, then this many an hour.
     report_burst: int = 20
     report_per_hour: float = 60.0
@@ -168,6 +170,7 @@ def load_settings(env_file: str | None = None) -> Settings:
         max_depth=config("MAX_QUERY_DEPTH", cast=int, default=12),
         introspection=config("INTROSPECTION", cast=bool, default=True),
         max_cost=config("MAX_QUERY_COST", cast=int, default=50_000),
+        request_timeout_s=config("REQUEST_TIMEOUT_S", cast=float, default=10.0),
         report_burst=config("REPORT_BURST", cast=int, default=20),
         report_per_hour=config("REPORT_PER_HOUR", cast=float, default=60.0),
         trusted_proxies=tuple(

@@ -9,6 +9,7 @@ unchanged: they live in the schema, not in the view.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -327,12 +328,23 @@ class GraphQLEndpoint:
                 error = too_costly(operation, cost, limit)
                 return Answer(fail_status, _dump(None, [error], with_data=False), "rejected", name)
         context = await self._context(request)
-        plan = prepared.plans.get(name)
-        if plan is not None:
-            body = await plan.answer(context, params.variables)
-            if body is not None:
-                return Answer(200, body, "ok", name, context.response_headers or None)
-        result = await self._execute(context, prepared.document, params)
+        try:
+            async with asyncio.timeout(self.settings.request_timeout_s):
+                plan = prepared.plans.get(name)
+                if plan is not None:
+                    body = await plan.answer(context, params.variables)
+                    if body is not None:
+                        return Answer(200, body, "ok", name, context.response_headers or None)
+                result = await self._execute(context, prepared.document, params)
+        except TimeoutError:
+            # The request's wall-clock budget: what the cost estimate misses stops here, its
+            # transaction (if any) rolled back with the cancelled resolvers.
+            limit = self.settings.request_timeout_s
+            error = GraphQLError(
+                f"The request took longer than {limit:g} s and was stopped.",
+                extensions={"code": "REQUEST_TIMEOUT"},
+            )
+            return Answer(503, _dump(None, [error], with_data=False), "request_error", name)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variable coercion failed: nothing ran, so the response has no data entry.
             errors = result.errors

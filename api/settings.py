@@ -84,6 +84,9 @@ class Settings:
     max_cost: int = 50_000
     #: Wall-clock seconds a GraphQL request may run before it is stopped (api.web.http).
     request_timeout_s: float = 10.0
+    #: Seconds a request's headers, then its body, may take to arrive (api.web.slow).
+    headers_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
     #: Anonymous case reports per client address: a burst, then this many an hour.
     report_burst: int = 20
     report_per_hour: float = 60.0
@@ -171,6 +174,8 @@ def load_settings(env_file: str | None = None) -> Settings:
         introspection=config("INTROSPECTION", cast=bool, default=True),
         max_cost=config("MAX_QUERY_COST", cast=int, default=50_000),
         request_timeout_s=config("REQUEST_TIMEOUT_S", cast=float, default=10.0),
+        headers_timeout_s=config("HEADERS_TIMEOUT_S", cast=float, default=10.0),
+        body_timeout_s=config("BODY_TIMEOUT_S", cast=float, default=30.0),
         report_burst=config("REPORT_BURST", cast=int, default=20),
         report_per_hour=config("REPORT_PER_HOUR", cast=float, default=60.0),
         trusted_proxies=tuple(

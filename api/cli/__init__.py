@@ -101,6 +101,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from api.web.logs import configure_logging
+    from api.web.slow import DeadlineProtocol
 
     configure_logging(settings.log_level)
     print(f"serve: {_roles_said(settings)}")
@@ -117,6 +118,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         # own handling would trust any proxy on 127.0.0.1 and rewrite the client first.
         proxy_headers=False,
         timeout_graceful_shutdown=10,
+        http=DeadlineProtocol,  # slow clients are dropped (api.web.slow)
     )
 
 

@@ -34,7 +34,7 @@ from graphql import (
 )
 from graphql.language import DocumentNode
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
@@ -294,11 +294,14 @@ class GraphQLEndpoint:
             raise RequestError(f"The request body is larger than {limit} bytes.", 413)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise RequestError(f"The request body is larger than {limit} bytes.", 413)
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise RequestError(f"The request body is larger than {limit} bytes.", 413)
+                chunks.append(chunk)
+        except ClientDisconnect:  # gone, or dropped for sending too slowly (api.web.slow)
+            raise RequestError("The request body did not arrive.", 408) from None
         if size == 0:
             raise RequestError("The request body is empty.")
         return b"".join(chunks)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.cli.seeding import seed
 from bench.bench_cases_http import bench_http
-from bench.common import scratch_database
+from bench.common import BENCH_TRAIL_KEYS, scratch_database
 from geo.accounts.models import User
 from geo.accounts.service import get_actor
 from geo.cases.categories import LocationSource
@@ -210,7 +210,7 @@ async def main(reports: int, clients: int, seconds: float, http: bool = True) ->
     url = scratch_database("circle_bench_cases", fresh=False)
     print(*await seed(url, only_if_empty=True), sep="\n")
     engine = make_engine(url, pool_size=clients, statement_timeout_ms=600_000)
-    sessionmaker = make_sessionmaker(engine)
+    sessionmaker = make_sessionmaker(engine, trail_keys=BENCH_TRAIL_KEYS)
     try:
         await ensure_year(sessionmaker)
         clock = SqlClock(engine)

@@ -25,9 +25,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.settings import Settings
 from api.web.app import create_app
-from bench.common import Server, graphql_request, http_load
+from bench.common import Server, app_settings, graphql_request, http_load
 from geo.accounts.models import User
 from geo.accounts.tokens import issue_token
 from geo.cases.categories import LocationSource
@@ -91,7 +90,7 @@ def counted() -> Iterator[list[str]]:
 
 async def page_in_process(url: str, token: str, runs: int = 50) -> None:
     """Latency and statements of one `cases` page of 100, in process (ASGI, no network)."""
-    app = create_app(Settings(database_url=url))
+    app = create_app(app_settings(url))
     latencies: list[float] = []
     counts: list[int] = []
     headers = {"authorization": f"Bearer {token}"}
@@ -121,7 +120,7 @@ async def bench_http(
     auth = {"authorization": f"Bearer {token}"}
     # Every anonymous report comes from 127.0.0.1 here: lift the per-address budget (a rate
     # limit of one address is not what this measures).
-    server = Server(url, REPORT_BURST=str(10**9))
+    server = Server(url, REPORT_BURST=str(10**9), ACCOUNT_WRITE_BURST=str(10**9))
     port = server.port
     try:
         reports = [

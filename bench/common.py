@@ -24,7 +24,8 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from api.cli import dbadmin
-from api.settings import load_settings
+from api.settings import APP_ROLE, READ_ROLE, Settings, as_role, load_settings
+from geo.cases.seal import TrailKeys, new_key_line
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +53,24 @@ class Figures:
 
 
 def server_url() -> str:
-    return load_settings().database()
+    """The benchmark server, as its owner (scratch databases are created and migrated so)."""
+    return load_settings().owner_database()
+
+
+#: The case trail's key ring of benchmark servers (scratch data: a fresh key each run).
+BENCH_TRAIL_KEYS = TrailKeys.parse(new_key_line("bench"))
+
+
+def app_settings(url: str) -> Settings:
+    """Settings of the app on the scratch database ``url`` (the owner's), as the
+    application's roles, sealing with the benchmark's key ring."""
+    keys = ", ".join(f"{kid} {secret.hex()}" for kid, secret in BENCH_TRAIL_KEYS.secrets.items())
+    return Settings(
+        database_url=as_role(url, APP_ROLE),
+        owner_url=url,
+        read_url=as_role(url, READ_ROLE),
+        trail_keys=keys,
+    )
 
 
 def scratch_database(name: str, *, fresh: bool) -> str:
@@ -78,12 +96,21 @@ def free_port() -> int:
 
 
 class Server:
-    """`circle serve` on a free port against `database_url`, ``workers`` processes (one by
-    default), logs to a file."""
+    """`circle serve` on a free port against `database_url` (the owner's; the server
+    connects as the application's roles), ``workers`` processes (one by default), logs to a
+    file."""
 
     def __init__(self, database_url: str, workers: int = 1, **settings: str) -> None:
         self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", **settings}
+        app = app_settings(database_url)
+        env = {
+            **os.environ,
+            "DATABASE_URL": app.database(),
+            "DATABASE_READ_URL": app.read_database(),
+            "TRAIL_KEYS": app.trail_keys or "",
+            "LOG_LEVEL": "WARNING",
+            **settings,
+        }
         out = ROOT / "bench" / "out"
         out.mkdir(exist_ok=True)
         self.log = open(out / f"server-{self.port}.log", "w")  # noqa: SIM115

@@ -261,8 +261,9 @@ def _clamp(value: Any) -> int:
 def too_costly(operation: OperationDefinitionNode, cost: int, limit: int) -> GraphQLError:
     name = operation.name.value if operation.name else "anonymous"
     return GraphQLError(
-        f"Operation '{name}' would resolve about {cost} fields; the limit is {limit}. "
-        "Ask for smaller pages or fewer nested lists.",
+        f"Operation '{name}' would cost about {cost} units of work (a unit is a plain "
+        f"field); the limit is {limit}. Ask for smaller pages, fewer nested lists or fewer "
+        "costly fields (api/web/cost.py).",
         operation,
         extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": limit},
     )

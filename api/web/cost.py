@@ -263,7 +263,7 @@ def too_costly(operation: OperationDefinitionNode, cost: int, limit: int) -> Gra
     return GraphQLError(
         f"Operation '{name}' would cost about {cost} units of work (a unit is a plain "
         f"field); the limit is {limit}. Ask for smaller pages, fewer nested lists or fewer "
-        "costly fields (api/web/cost.py).",
+        "costly fields.",
         operation,
         extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": limit},
     )

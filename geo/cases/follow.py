@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime
 from typing import Final
@@ -50,6 +51,10 @@ def new_follow_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
+#: What a case number looks like (geo.cases.numbers): "<year>-<serial>".
+_NUMBER = re.compile(r"[0-9]{4}-[0-9]{1,15}")
+
+
 def _normalized(code: str) -> str:
     return "".join(code.split()).replace("-", "").upper()
 
@@ -62,7 +67,9 @@ def follow_code_hash(code: str) -> str:
 async def followed_case(session: AsyncSession, number: str, code: str) -> Case:
     """The case with ``number`` whose follow code is ``code``; else FollowedCaseNotFound."""
     case = None
-    if len(number) <= 20 and len(code) <= CODE_MAX_CHARS:
+    # Only what can be a number is looked up: anything else (a NUL byte, say, which no
+    # text column can hold) is simply not found.
+    if _NUMBER.fullmatch(number) and len(code) <= CODE_MAX_CHARS:
         case = await session.scalar(select(Case).where(Case.number == number))
     stored = case.follow_code_hash if case is not None and case.follow_code_hash else None
     matches = hmac.compare_digest(stored or _DUMMY_HASH, follow_code_hash(code))

@@ -90,8 +90,9 @@ async def test_a_wrong_code_answers_as_an_unknown_case(
         await followed(client, signed_in, code),  # a case without a follow code
         await followed(client, unknown, code),
         await followed(client, number, "x" * 10_000),
+        await followed(client, "2026-\x00001", code),  # no text column holds a NUL byte
     ]
-    asked = [number, number, number, signed_in, unknown, number]
+    asked = [number, number, number, signed_in, unknown, number, "2026-\x00001"]
     for answer, asked_number in zip(answers, asked, strict=True):
         assert answer == {
             "__typename": "NotFoundError",

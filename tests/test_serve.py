@@ -75,3 +75,26 @@ def test_sigterm_finishes_the_request_in_flight(
     # A new connection is refused once it has stopped.
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_serve_refuses_a_superuser_or_an_owner(settings: Settings, database_url: str) -> None:
+    env = serving_env(settings, DATABASE_URL=database_url)  # the fixtures' role: the owner
+    done = subprocess.run(
+        [sys.executable, "-m", "api", "serve", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "the service does not run as" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_says_who_it_connects_as(
+    server: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    process, _ = server
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=15)[0].decode()
+    assert "connected as circle_app, reads as circle_reader" in output

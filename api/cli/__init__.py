@@ -125,13 +125,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
 def _roles_said(settings: Settings) -> str:
     """Who the service will connect as, checked before it starts: never a superuser, an
     owner of the tables, or a holder of the server's files and programs."""
-    from api.cli import dbadmin
+    from api.cli.roles import role_facts
     from api.cli.trail import trail_keys
 
     trail_keys(settings)  # no key, no service: say so now
     roles = []
     for url in (settings.database(), settings.read_database()):
-        facts = dbadmin.role_facts(url)
+        facts = role_facts(url)
         if refused := facts.refusal():
             raise CliError(
                 f"the service does not run as {facts.name}: {refused}. Point DATABASE_URL "

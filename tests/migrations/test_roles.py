@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from api.cli import dbadmin
+from api.cli.roles import role_facts
 from api.settings import APP_ROLE, READ_ROLE, Settings
 
 #: Table -> what the application may do to it (the rest it may not). Migration 0016 grants it.
@@ -73,9 +73,9 @@ def test_each_role_is_who_the_settings_say(app: psycopg.Connection, reader: psyc
 
 
 def test_the_served_roles_pass_the_start_up_check(settings: Settings, database_url: str):
-    assert dbadmin.role_facts(settings.database()).refusal() is None
-    assert dbadmin.role_facts(settings.read_database()).refusal() is None
-    owner = dbadmin.role_facts(database_url)
+    assert role_facts(settings.database()).refusal() is None
+    assert role_facts(settings.read_database()).refusal() is None
+    owner = role_facts(database_url)
     assert owner.refusal() is not None, "the owner (or a superuser) is refused for serving"
 
 

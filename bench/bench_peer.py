@@ -49,7 +49,7 @@ import psycopg
 
 from api.cli.seeding import seed
 from bench.bench_grids import points
-from bench.common import ROOT, Server, free_port, plain, scratch_database
+from bench.common import ROOT, Server, app_settings, free_port, plain, scratch_database
 from geo.coords import LonLat
 from geo.merchants.models import CATEGORY_KEYS
 from geo.merchants.taxonomy import CATEGORIES
@@ -186,15 +186,18 @@ def install_peer() -> None:
 
 
 class PeerServer:
-    """PostGraphile (bench/peer/server.js) on a free port; ``processes`` node processes."""
+    """PostGraphile (bench/peer/server.js) on a free port; ``processes`` node processes,
+    connected as the read-only role Circle's read pool uses."""
 
     def __init__(self, url: str, processes: int) -> None:
         self.port = free_port()
         out = ROOT / "bench" / "out"
         out.mkdir(exist_ok=True)
         self.log = open(out / f"peer-{self.port}.log", "w")  # noqa: SIM115
+        reader = plain(app_settings(url).read_database())
         self.process = subprocess.Popen(
-            ["node", "server.js", str(self.port), plain(url), str(processes)],
+            # As Circle's reads: the read-only role (bench.common.app_settings).
+            ["node", "server.js", str(self.port), reader, str(processes)],
             cwd=PEER,
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -173,8 +173,14 @@ class Cluster:
             said.append(f"already running on 127.0.0.1:{self.port}")
         else:
             self._clear_stale_pid()
+            recorded = self.port
             self._start(inst)
             said.append(f"started on 127.0.0.1:{self.port} (socket in {self.socket_dir})")
+            if recorded and recorded != self.port:
+                said.append(
+                    f"port {recorded} is taken by another program: servers started with "
+                    "the old URL must be restarted"
+                )
         if self._ensure_database():
             said.append(f"created database {DATABASE}")
         return said
@@ -310,7 +316,12 @@ def shared_buffers_mb() -> int:
 
 
 def _port_free(port: int) -> bool:
+    """Whether PostgreSQL could listen on ``port``. It binds with SO_REUSEADDR, as does this
+    probe: sockets its clients left behind after a stop (TIME_WAIT) do not keep it from the
+    port, only another listener does; a probe without it took the port for busy and moved
+    the cluster, leaving every running server on the old URL."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.base import Executable
 
+from geo.outages import ReadPool, discard_dead_on_checkout
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -54,12 +56,13 @@ def make_engine(
     pool_size: int = 10,
     max_overflow: int = 10,
 ) -> AsyncEngine:
-    """Builds the async engine; every connection carries the statement timeout."""
-    return create_async_engine(
+    """Builds the async engine; every connection carries the statement timeout, and a dead
+    one is replaced at checkout (geo.outages)."""
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=False,  # a dead connection surfaces as a masked error and is discarded
+        pool_pre_ping=False,  # a round trip per checkout; geo.outages polls the socket instead
         # JSONB (grid properties, event details) decodes with orjson, as on the read pool: a
         # page of 100 cases reads some 400 of them.
         json_deserializer=orjson.loads,
@@ -68,6 +71,8 @@ def make_engine(
             "application_name": "circle",
         },
     )
+    discard_dead_on_checkout(engine)
+    return engine
 
 
 #: ``Session.info`` key of the case trail's key ring (geo.cases.seal.TrailKeys): every
@@ -100,9 +105,10 @@ Executor = AsyncSession | AsyncConnection | ReadConnection
 def make_read_pool(
     url: str, *, size: int = 20, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS
 ) -> AsyncConnectionPool:
-    """An autocommit psycopg pool (not opened: `await pool.open()` in the app's lifespan)."""
+    """An autocommit psycopg pool (not opened: `await pool.open()` in the app's lifespan) that
+    hands out live connections only (geo.outages.ReadPool)."""
     conninfo = async_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
-    return AsyncConnectionPool(
+    return ReadPool(
         conninfo,
         min_size=min(4, size),
         max_size=size,

@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from api.schema import schema
@@ -23,7 +25,7 @@ from api.settings import Settings, load_settings
 from api.web.auth import authenticate_request
 from api.web.collector import settle
 from api.web.exports import grids_geojson
-from api.web.http import GraphQLEndpoint
+from api.web.http import RETRY_AFTER_S, GraphQLEndpoint
 from api.web.metrics import POOL, REGISTRY
 from api.web.pages import page_routes
 from api.web.ratelimit import client_address
@@ -31,6 +33,7 @@ from api.web.sweeping import start_sweeper
 from geo.calendar.service import load_calendar, watch_calendar
 from geo.cases.seal import TrailKeys
 from geo.db import make_engine, make_read_pool, make_sessionmaker
+from geo.outages import is_unavailable
 
 
 class Resources:
@@ -89,7 +92,9 @@ def create_app(settings: Settings) -> Starlette:
                 postgis = await conn.scalar(text("SELECT postgis_lib_version()"))
         except Exception as error:  # any failure means "not healthy"; say which
             reason = type(error).__name__
-            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+            retry = {"Retry-After": str(RETRY_AFTER_S)}
+            body = {"status": "unavailable", "reason": reason}
+            return JSONResponse(body, status_code=503, headers=retry)
         return JSONResponse({"status": "ok", "postgis": postgis})
 
     async def metrics(request: Request) -> Response:
@@ -103,7 +108,25 @@ def create_app(settings: Settings) -> Starlette:
         Route("/grids.geojson", grids_geojson(lambda: resources.sessionmaker)),
         *page_routes(settings, lambda: resources.read_pool.connection()),
     ]
-    return CircleApp(graphql, debug=settings.debug, routes=routes, lifespan=lifespan)
+    return CircleApp(
+        graphql,
+        debug=settings.debug,
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=dict.fromkeys(DATABASE_ERRORS, _unavailable),
+    )
+
+
+#: What a page, an image or an export may raise when the database is away (geo.outages).
+DATABASE_ERRORS = (SQLAlchemyError, psycopg.Error, PoolTimeout, ConnectionError)
+
+
+async def _unavailable(request: Request, error: Exception) -> Response:
+    """503 with Retry-After for a database that is away; anything else stays a 500."""
+    if not is_unavailable(error):
+        raise error
+    retry = {"Retry-After": str(RETRY_AFTER_S)}
+    return PlainTextResponse("The database is unavailable; try again shortly.", 503, retry)
 
 
 async def _load_calendar(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from api.web.http import RequestError
+from api.web.http import DatabaseUnavailable, RequestError
 from geo.accounts.actor import Actor
 from geo.accounts.tokens import authenticate
 
@@ -59,9 +59,7 @@ async def authenticate_request(
             actor = await authenticate(session, token)
     except (SQLAlchemyError, OSError) as error:
         log.error("authentication failed: %s", type(error).__name__, exc_info=error)
-        raise RequestError(
-            "Authentication is unavailable; try again shortly.", 503, {"Retry-After": "1"}
-        ) from None
+        raise DatabaseUnavailable() from None
     if actor is None:
         raise Unauthenticated(INVALID)
     return actor

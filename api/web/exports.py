@@ -26,11 +26,22 @@ def grids_geojson(
 
         async def body() -> AsyncIterator[bytes]:
             async with sessionmaker()() as session:
+                await session.connection()
                 async for chunk in stream_feature_collection(
                     session, level=level, parent_code=parent
                 ):
                     yield chunk
 
-        return StreamingResponse(body(), media_type="application/geo+json")
+        # The first chunk comes once the database has answered: a database that is away is
+        # then still an error the app answers (503), not a stream cut short after its 200.
+        chunks = body()
+        first = await anext(chunks)
+        return StreamingResponse(_after(first, chunks), media_type="application/geo+json")
 
     return endpoint  # type: ignore[return-value]
+
+
+async def _after(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk

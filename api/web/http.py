@@ -46,6 +46,7 @@ from api.web.cost import CostEstimator, too_costly
 from api.web.metrics import OPERATIONS, observe_request
 from api.web.redaction import client_names, redact_errors
 from api.web.validation import depth_limit_rule
+from geo.outages import is_unavailable
 
 log = logging.getLogger("circle.http")
 
@@ -68,6 +69,24 @@ class RequestError(Exception):
         self.headers = headers or {}
         #: Put in the error's `extensions.code` (e.g. UNAUTHENTICATED).
         self.code = code
+
+
+#: Seconds a client should wait before retrying while the database is away.
+RETRY_AFTER_S = 1
+
+
+class DatabaseUnavailable(RequestError):
+    """The database could not serve the request (unreachable, restarting, failing over): 503
+    with Retry-After, never a 200 with a masked error. Nothing was acknowledged; a retry is
+    safe (reports carry an idempotency key, actions an expected version)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is unavailable; try again shortly.",
+            503,
+            {"Retry-After": str(RETRY_AFTER_S)},
+            "SERVICE_UNAVAILABLE",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +263,7 @@ class GraphQLEndpoint:
             outcome, operation_name = answer.outcome, answer.operation_name
             return Response(answer.body, answer.status, answer.headers, f"{media}; charset=utf-8")
         except RequestError as error:
-            outcome = "request_error"
+            outcome = "unavailable" if error.status == 503 else "request_error"
             entry: dict[str, Any] = {"message": str(error)}
             if error.code:
                 entry["extensions"] = {"code": error.code}
@@ -348,6 +367,8 @@ class GraphQLEndpoint:
                 extensions={"code": "REQUEST_TIMEOUT"},
             )
             return Answer(503, _dump(None, [error], with_data=False), "request_error", name)
+        if result.errors and any(is_unavailable(e.original_error) for e in result.errors):
+            raise DatabaseUnavailable()
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variable coercion failed: nothing ran, so the response has no data entry.
             errors = result.errors

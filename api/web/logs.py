@@ -31,3 +31,6 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # psycopg's pool says each failed attempt, dozens a second while the database is away;
+    # geo.outages says once that it is away and once that it is back.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)

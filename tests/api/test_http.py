@@ -212,3 +212,24 @@ async def test_nul_characters_are_answered_not_crashed_on(admin_client: httpx.As
     geojson = '{"type": "FeatureCollection", "features": [], "x": "\\u0000"}'
     response = await client.post("/graphql", json={"query": mutation, "variables": {"g": geojson}})
     assert response.json() == {"data": {"importGrids": {"__typename": "GridImportError"}}}
+
+
+async def test_an_unreachable_database_is_503_with_retry_after_on_every_route(tmp_path) -> None:
+    """Never a 200 with "Unexpected error.": reads (read pool and sessions), a write, the
+    pages and the export all say 503 with Retry-After while the database is away."""
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/none", data_dir=tmp_path)
+    grid_at = "{ gridAt(point: {longitude: 113.65, latitude: 34.76}) { __typename } }"
+    grid = "{ grid(code: \"D1\") { code } }"
+    report = """mutation { reportCase(input: {category: "street_vending", description: "x",
+        location: {longitude: 113.65, latitude: 34.76}, locationSource: GPS}) { __typename } }"""
+    async with served(settings, base_url="http://t") as http:
+        for query in (grid_at, grid, report):
+            response = await http.post("/graphql", json={"query": query})
+            assert response.status_code == 503, response.text
+            assert response.headers["retry-after"] == "1"
+            assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        for path in ("/c/SOMECODE", "/qr/SOMECODE.svg", "/grids.geojson"):
+            response = await http.get(path)
+            assert response.status_code == 503, (path, response.text)
+            assert response.headers["retry-after"] == "1"
+        assert (await http.get("/healthz")).headers["retry-after"] == "1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,14 +18,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from api.schema import schema
 from api.schema.context import Context
 from api.settings import Settings, load_settings
+from api.web.access import AccessLog, request_record
 from api.web.auth import authenticate_request
 from api.web.collector import settle
 from api.web.exports import grids_geojson
 from api.web.http import RETRY_AFTER_S, GraphQLEndpoint
+from api.web.logs import configure_logging
 from api.web.metrics import POOL, REGISTRY
 from api.web.pages import page_routes
 from api.web.ratelimit import client_address
@@ -76,6 +79,10 @@ def create_app(settings: Settings) -> Starlette:
 
     async def make_context(request: Request) -> Context:
         actor = await authenticate_request(request, resources.sessionmaker)
+        record = request_record(request.scope)
+        if record is not None and actor is not None:
+            record.account = actor.user_id
+        address = record.client if record else client_address(request, settings.trusted_proxies)
         return Context(
             request,
             settings,
@@ -83,7 +90,7 @@ def create_app(settings: Settings) -> Starlette:
             resources.sessionmaker,
             resources.read_pool,
             actor=actor,
-            address=client_address(request, settings.trusted_proxies),
+            address=address,
         )
 
     async def healthz(request: Request) -> Response:
@@ -110,6 +117,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     return CircleApp(
         graphql,
+        lambda app: AccessLog(app, settings.trusted_proxies),
         debug=settings.debug,
         routes=routes,
         lifespan=lifespan,
@@ -149,13 +157,22 @@ class CircleApp(Starlette):
     handles its own errors; an exception escaping it still reaches the server, which logs
     it and answers 500, as the error middleware would. Other paths, and the lifespan, take
     the full stack; /graphql stays in the routes for anything that lists them.
+
+    What every request goes through, /graphql included, is ``edge`` (the access log, CORS,
+    compression), built around this routing.
     """
 
-    def __init__(self, graphql: GraphQLEndpoint, **options: Any) -> None:
+    def __init__(
+        self, graphql: GraphQLEndpoint, edge: Callable[[ASGIApp], ASGIApp], **options: Any
+    ) -> None:
         super().__init__(**options)
         self.graphql = graphql
+        self.edge = edge(self._route)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.edge(scope, receive, send)
+
+    async def _route(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/graphql" and not scope.get("root_path"):
             scope["app"] = self
             await self.graphql(scope, receive, send)
@@ -166,7 +183,10 @@ class CircleApp(Starlette):
 def app_factory() -> Starlette:
     """Entry point for `uvicorn --factory api.web.app:app_factory` (`circle serve`): the
     app, with what start-up built frozen out of the garbage collector's way
-    (api.web.collector; not in tests, which build many apps in one process)."""
-    app = create_app(load_settings())
+    (api.web.collector; not in tests, which build many apps in one process). Each server
+    process (every worker of `circle serve --workers N`) sets up its own logging."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    app = create_app(settings)
     settle(REGISTRY)
     return app

@@ -10,7 +10,6 @@ unchanged: they live in the schema, not in the view.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -42,13 +41,12 @@ from api.fast.execution import LeanExecutor, is_awaitable
 from api.fast.operations import Compiler, Plan
 from api.schema.errors import mask_errors
 from api.settings import Settings
+from api.web.access import request_record
 from api.web.cost import CostEstimator, too_costly
 from api.web.metrics import OPERATIONS, observe_request
 from api.web.redaction import client_names, redact_errors
 from api.web.validation import depth_limit_rule
 from geo.outages import is_unavailable
-
-log = logging.getLogger("circle.http")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -270,12 +268,9 @@ class GraphQLEndpoint:
             body = orjson.dumps({"errors": [entry]})
             return Response(body, error.status, error.headers, f"{media}; charset=utf-8")
         finally:
-            elapsed = time.perf_counter() - started
-            observe_request(operation_name, outcome, elapsed)
-            log.info(
-                "graphql",
-                extra={"op": operation_name, "outcome": outcome, "ms": round(elapsed * 1e3, 2)},
-            )
+            observe_request(operation_name, outcome, time.perf_counter() - started)
+            if (record := request_record(request.scope)) is not None:  # the access line's
+                record.operation, record.outcome = operation_name, outcome
 
     def _wants_ide(self, request: Request) -> bool:
         return (

@@ -20,7 +20,13 @@ def client_address(request: Request | None, trusted_proxies: Collection[str]) ->
     peer = request.client.host
     if peer not in trusted_proxies:
         return peer
-    forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",")]
+    return forwarded_client(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
+
+
+def forwarded_client(peer: str, forwarded_for: str | None, trusted_proxies: Collection[str]) -> str:
+    """The client behind a trusted proxy ``peer``: the nearest address in its
+    X-Forwarded-For that is not a trusted proxy (``peer`` itself when there is none)."""
+    forwarded = [a.strip() for a in (forwarded_for or "").split(",")]
     for address in reversed([a for a in forwarded if a]):
         if address not in trusted_proxies:
             return address

@@ -219,7 +219,7 @@ async def test_an_unreachable_database_is_503_with_retry_after_on_every_route(tm
     pages and the export all say 503 with Retry-After while the database is away."""
     settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/none", data_dir=tmp_path)
     grid_at = "{ gridAt(point: {longitude: 113.65, latitude: 34.76}) { __typename } }"
-    grid = "{ grid(code: \"D1\") { code } }"
+    grid = '{ grid(code: "D1") { code } }'
     report = """mutation { reportCase(input: {category: "street_vending", description: "x",
         location: {longitude: 113.65, latitude: 34.76}, locationSource: GPS}) { __typename } }"""
     async with served(settings, base_url="http://t") as http:

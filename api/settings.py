@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -69,7 +71,8 @@ class Settings:
     debug: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
-    #: Public base URL, used in links printed on QR codes and pages.
+    #: Public base URL, used in links printed on QR codes and pages (PUBLIC_URL; by default
+    #: the address served, see default_public_url).
     public_url: str = "http://127.0.0.1:8000"
     statement_timeout_ms: int = 5_000
     #: Keep it at or above the expected concurrency: SQLAlchemy closes overflow connections
@@ -90,8 +93,19 @@ class Settings:
     #: Anonymous case reports per client address: a burst, then this many an hour.
     report_burst: int = 20
     report_per_hour: float = 60.0
-    #: Proxies whose X-Forwarded-For names the client (api.web.ratelimit.client_address).
+    #: Proxies whose X-Forwarded-For names the client (api.web.ratelimit.client_address) and
+    #: whose X-Request-Id is kept (api.web.access).
     trusted_proxies: tuple[str, ...] = ()
+    #: Origins a browser may call the API from (CORS); empty: none.
+    cors_origins: tuple[str, ...] = ()
+    #: A streaming replica for the read pool and read sessions (api.web.replica); None: the
+    #: primary serves reads too.
+    read_database_url: str | None = None
+    #: Replay lag (seconds) beyond which reads go to the primary instead of the replica.
+    replica_max_lag_s: float = 2.0
+    #: Where worker processes share their metrics (PROMETHEUS_MULTIPROC_DIR, prometheus
+    #: client's multiprocess mode; `circle serve --workers N` sets it); None: one process.
+    metrics_dir: Path | None = None
     #: Points closer than this to their micro-grid's edge come back with the other candidates.
     boundary_warning_m: float = 20.0
     log_level: str = "INFO"
@@ -150,22 +164,38 @@ class Settings:
         )
 
 
+def default_public_url(host: str, port: int) -> str:
+    """The address served, as a browser on this machine reaches it (a wildcard listening
+    address is reached through 127.0.0.1). Behind a proxy, set PUBLIC_URL."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _listed(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
 def load_settings(env_file: str | None = None) -> Settings:
     """Reads settings from the environment (and, when given, an env file)."""
     config = Config(env_file)
     url = config("DATABASE_URL", default=None) or None
     owner_url = config("DATABASE_OWNER_URL", default=None) or None
     read_url = config("DATABASE_READ_URL", default=None) or None
+    host = config("HOST", default="127.0.0.1")
     port = config("PORT", cast=int, default=8000)
+    metrics_dir = config("PROMETHEUS_MULTIPROC_DIR", default=None)
     return Settings(
         database_url=url,
         owner_url=owner_url,
         read_url=read_url,
         data_dir=Path(config("CIRCLE_DATA_DIR", default=str(PROJECT_ROOT / ".data"))),
         debug=config("DEBUG", cast=bool, default=False),
-        host=config("HOST", default="127.0.0.1"),
+        host=host,
         port=port,
-        public_url=config("PUBLIC_URL", default=f"http://127.0.0.1:{port}"),
+        public_url=config("PUBLIC_URL", default=None) or default_public_url(host, port),
         statement_timeout_ms=config("STATEMENT_TIMEOUT_MS", cast=int, default=5_000),
         pool_size=config("DB_POOL_SIZE", cast=int, default=20),
         max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_000_000),
@@ -178,9 +208,11 @@ def load_settings(env_file: str | None = None) -> Settings:
         body_timeout_s=config("BODY_TIMEOUT_S", cast=float, default=30.0),
         report_burst=config("REPORT_BURST", cast=int, default=20),
         report_per_hour=config("REPORT_PER_HOUR", cast=float, default=60.0),
-        trusted_proxies=tuple(
-            a.strip() for a in config("TRUSTED_PROXIES", default="").split(",") if a.strip()
-        ),
+        trusted_proxies=_listed(config("TRUSTED_PROXIES", default="")),
+        cors_origins=_listed(config("CORS_ORIGINS", default="")),
+        read_database_url=config("READ_DATABASE_URL", default=None) or None,
+        replica_max_lag_s=config("REPLICA_MAX_LAG_S", cast=float, default=2.0),
+        metrics_dir=Path(metrics_dir) if metrics_dir else None,
         boundary_warning_m=config("BOUNDARY_WARNING_M", cast=float, default=20.0),
         log_level=config("LOG_LEVEL", default="INFO"),
         json_nodes=config("JSON_NODES", cast=bool, default=True),
@@ -194,3 +226,10 @@ def load_settings(env_file: str | None = None) -> Settings:
 
 def _path_or_none(value: str) -> Path | None:
     return Path(value) if value.strip() else None
+
+
+def hand_to_workers(values: Mapping[str, str]) -> None:
+    """Puts ``values`` in this process's environment for the server processes it starts:
+    uvicorn's workers read their settings afresh (load_settings), so `circle serve` hands
+    them its flags (host, port) and the metrics folder this way."""
+    os.environ.update(values)

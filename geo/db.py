@@ -8,11 +8,13 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import MetaData
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -47,6 +49,14 @@ def async_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+def conninfo(url: str) -> str:
+    """The libpq connection string of ``url``, in any form SQLAlchemy reads, several hosts
+    included (failover: ``postgresql://u@/db?host=h1:5432&host=h2:5432&target_session_attrs=
+    read-write`` connects to whichever is the primary)."""
+    _, params = psycopg_dialect().create_connect_args(make_url(async_url(url)))
+    return make_conninfo(**{key: str(value) for key, value in params.items()})
 
 
 def make_engine(
@@ -107,9 +117,8 @@ def make_read_pool(
 ) -> AsyncConnectionPool:
     """An autocommit psycopg pool (not opened: `await pool.open()` in the app's lifespan) that
     hands out live connections only (geo.outages.ReadPool)."""
-    conninfo = async_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
     return ReadPool(
-        conninfo,
+        conninfo(url),
         min_size=min(4, size),
         max_size=size,
         open=False,

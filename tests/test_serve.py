@@ -8,12 +8,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import orjson
+import psycopg
 import pytest
 
 from api.settings import Settings
 from tests.builders.clients import serving_env
+from tests.builders.servers import circle_serve
 
 
 def _free_port() -> int:
@@ -98,3 +102,21 @@ def test_serve_says_who_it_connects_as(
     process.send_signal(signal.SIGINT)
     output = process.communicate(timeout=15)[0].decode()
     assert "connected as circle_app, reads as circle_reader" in output
+
+
+def test_public_links_follow_the_port_served(
+    seeded_url: str, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """Without PUBLIC_URL, the links on QR codes and pages name the address `circle serve`
+    listens on (--port), not the PORT variable's default."""
+    with psycopg.connect(seeded_url) as conn:
+        active = "SELECT code FROM circle_codes WHERE retired_at IS NULL LIMIT 1"
+        (code,) = conn.execute(active).fetchone()
+    env = serving_env(seeded_settings, SWEEP_INTERVAL_S="0")
+    for name in ("PUBLIC_URL", "PORT", "HOST"):
+        env.pop(name, None)
+    with circle_serve(env, tmp_path / "serve.log") as served:
+        query = "query ($c: String!) { circle(code: $c) { ... on PlaceCircle { place { url } } } }"
+        body = {"query": query, "variables": {"c": code}}
+        answer = httpx.post(served.url + "/graphql", json=body).json()
+    assert answer["data"]["circle"]["place"]["url"] == f"{served.url}/c/{code}"

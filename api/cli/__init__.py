@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from api.cli.data import DataError
 from api.cli.localdb import Cluster, missing_packages
-from api.settings import DatabaseUnavailable, Settings, TrailKeyUnavailable, load_settings
+from api.settings import (
+    DatabaseUnavailable,
+    Settings,
+    TrailKeyUnavailable,
+    hand_to_workers,
+    load_settings,
+)
 
 
 class CliError(Exception):
@@ -105,7 +116,35 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
 
     configure_logging(settings.log_level)
     print(f"serve: {_roles_said(settings)}")
-    print(f"serve: http://{args.host}:{args.port}/graphql (Ctrl-C stops)")
+    # The app is built in each server process from the environment (app_factory): the
+    # address actually served goes there, so that PUBLIC_URL's default follows --port.
+    handed = {"HOST": args.host, "PORT": str(args.port)}
+    with _metrics_folder(settings, args.workers) as metrics_dir:
+        if metrics_dir is not None:
+            handed["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        hand_to_workers(handed)
+        print(f"serve: http://{args.host}:{args.port}/graphql (Ctrl-C stops)")
+        _run_uvicorn(uvicorn, args, DeadlineProtocol)
+
+
+@contextmanager
+def _metrics_folder(settings: Settings, workers: int) -> Iterator[Path | None]:
+    """With several workers, the folder where they share their metrics (emptied at start:
+    files of an earlier run would be counted again); a fresh temporary one unless
+    PROMETHEUS_MULTIPROC_DIR names one."""
+    if workers <= 1:
+        yield settings.metrics_dir
+        return
+    if settings.metrics_dir is not None:
+        shutil.rmtree(settings.metrics_dir, ignore_errors=True)
+        settings.metrics_dir.mkdir(parents=True)
+        yield settings.metrics_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="circle-metrics-") as folder:
+        yield Path(folder)
+
+
+def _run_uvicorn(uvicorn: Any, args: argparse.Namespace, protocol: type) -> None:
     uvicorn.run(
         "api.web.app:app_factory",
         factory=True,
@@ -118,7 +157,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         # own handling would trust any proxy on 127.0.0.1 and rewrite the client first.
         proxy_headers=False,
         timeout_graceful_shutdown=10,
-        http=DeadlineProtocol,  # slow clients are dropped (api.web.slow)
+        http=protocol,  # slow clients are dropped (api.web.slow.DeadlineProtocol)
     )
 
 

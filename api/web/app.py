@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,13 +29,13 @@ from api.web.collector import settle
 from api.web.exports import grids_geojson
 from api.web.http import RETRY_AFTER_S, GraphQLEndpoint
 from api.web.logs import configure_logging
-from api.web.metrics import POOL, REGISTRY
+from api.web.metrics import POOL, REGISTRY, Exposition
 from api.web.pages import page_routes
 from api.web.ratelimit import client_address
 from api.web.sweeping import start_sweeper
 from geo.calendar.service import load_calendar, watch_calendar
 from geo.cases.seal import TrailKeys
-from geo.db import make_engine, make_read_pool, make_sessionmaker
+from geo.db import conninfo, make_engine, make_read_pool, make_sessionmaker
 from geo.outages import is_unavailable
 
 
@@ -50,6 +50,7 @@ class Resources:
 def create_app(settings: Settings) -> Starlette:
     resources = Resources()
     trail_keys = TrailKeys.parse(settings.trail_key_text())  # no key, no app: fail at once
+    exposition = Exposition(settings.metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,17 +64,20 @@ def create_app(settings: Settings) -> Starlette:
         resources.read_pool = read_pool
         POOL.engine, POOL.read_pool = engine, read_pool
         await _load_calendar(resources.sessionmaker)
-        calendar_watch = asyncio.create_task(watch_calendar(resources.sessionmaker))
-        sweeper = start_sweeper(resources.sessionmaker, settings.sweep_interval_s)
+        tasks = [
+            asyncio.create_task(watch_calendar(resources.sessionmaker)),
+            asyncio.create_task(_sample_forever(exposition)),
+        ]
+        sweeper = start_sweeper(resources.sessionmaker, conninfo(url), settings.sweep_interval_s)
+        tasks += [sweeper] if sweeper is not None else []
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                await asyncio.gather(sweeper, return_exceptions=True)
-            calendar_watch.cancel()
-            await asyncio.gather(calendar_watch, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             POOL.engine, POOL.read_pool = None, None
+            exposition.process_exits()
             await read_pool.close()
             await engine.dispose()
 
@@ -105,7 +109,7 @@ def create_app(settings: Settings) -> Starlette:
         return JSONResponse({"status": "ok", "postgis": postgis})
 
     async def metrics(request: Request) -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition.render(), media_type=CONTENT_TYPE_LATEST)
 
     graphql = GraphQLEndpoint(schema, settings, make_context)
     routes: list[Any] = [
@@ -135,6 +139,16 @@ async def _unavailable(request: Request, error: Exception) -> Response:
         raise error
     retry = {"Retry-After": str(RETRY_AFTER_S)}
     return PlainTextResponse("The database is unavailable; try again shortly.", 503, retry)
+
+
+#: Seconds between samples of the pools and the process into the metrics (and at each scrape).
+SAMPLE_S = 2.0
+
+
+async def _sample_forever(exposition: Exposition) -> None:
+    while True:
+        exposition.sample()
+        await asyncio.sleep(SAMPLE_S)
 
 
 async def _load_calendar(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

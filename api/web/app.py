@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -26,6 +27,7 @@ from api.settings import Settings, load_settings
 from api.web.access import AccessLog, request_record
 from api.web.auth import authenticate_request
 from api.web.collector import settle
+from api.web.compression import Gzip
 from api.web.exports import grids_geojson
 from api.web.http import RETRY_AFTER_S, GraphQLEndpoint
 from api.web.logs import configure_logging
@@ -121,11 +123,24 @@ def create_app(settings: Settings) -> Starlette:
     ]
     return CircleApp(
         graphql,
-        lambda app: AccessLog(app, settings.trusted_proxies),
+        lambda app: AccessLog(cors(Gzip(app), settings.cors_origins), settings.trusted_proxies),
         debug=settings.debug,
         routes=routes,
         lifespan=lifespan,
         exception_handlers=dict.fromkeys(DATABASE_ERRORS, _unavailable),
+    )
+
+
+def cors(app: ASGIApp, origins: tuple[str, ...]) -> ASGIApp:
+    """Browsers on ``origins`` (CORS_ORIGINS) may call the API with a bearer token; every
+    other origin's preflight is refused (400), as all are with no origins listed."""
+    return CORSMiddleware(
+        app,
+        allow_origins=origins,
+        allow_methods=("GET", "POST"),
+        allow_headers=("authorization", "content-type", "accept", "x-request-id"),
+        expose_headers=("x-request-id", "retry-after"),
+        max_age=600,
     )
 
 

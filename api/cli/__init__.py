@@ -13,6 +13,7 @@ from typing import Any
 
 from api.cli.data import DataError
 from api.cli.localdb import Cluster, missing_packages
+from api.cli.replica import register as register_replica
 from api.settings import (
     DatabaseUnavailable,
     Settings,
@@ -200,6 +201,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     role.add_argument("--owner", action="store_true", help="the owner's (migrations, upkeep)")
     role.add_argument("--reader", action="store_true", help="the read pool's")
     url.set_defaults(handler=db_url)
+    register_replica(db_commands)
 
     m = commands.add_parser("migrate", help="upgrade the schema (alembic)")
     m.add_argument("revision", nargs="?", default="head")

@@ -34,6 +34,7 @@ from api.web.logs import configure_logging
 from api.web.metrics import POOL, REGISTRY, Exposition
 from api.web.pages import page_routes
 from api.web.ratelimit import client_address
+from api.web.replica import ReplicaWatch
 from api.web.sweeping import start_sweeper
 from geo.calendar.service import load_calendar, watch_calendar
 from geo.cases.seal import TrailKeys
@@ -42,11 +43,14 @@ from geo.outages import is_unavailable
 
 
 class Resources:
-    """What the lifespan owns: the engine and its session factory."""
+    """What the lifespan owns: the engine and its session factory, the read pool, and with a
+    streaming replica its pool and its watch."""
 
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     read_pool: AsyncConnectionPool
+    replica_pool: AsyncConnectionPool | None = None
+    replica: ReplicaWatch | None = None
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -70,6 +74,18 @@ def create_app(settings: Settings) -> Starlette:
             asyncio.create_task(watch_calendar(resources.sessionmaker)),
             asyncio.create_task(_sample_forever(exposition)),
         ]
+        if settings.read_database_url:  # a streaming replica serves the read pool's reads
+            replica_pool = make_read_pool(
+                settings.read_database_url, size=settings.pool_size, statement_timeout_ms=timeout
+            )
+            await replica_pool.open(wait=False)
+            resources.replica_pool = POOL.read_pool = replica_pool
+            watch = ReplicaWatch(
+                conninfo(read_url), conninfo(settings.read_database_url), settings.replica_max_lag_s
+            )
+            resources.replica = watch
+            await watch.check()  # reads may go there from the first request
+            tasks.append(asyncio.create_task(watch.watch_forever()))
         sweeper = start_sweeper(resources.sessionmaker, conninfo(url), settings.sweep_interval_s)
         tasks += [sweeper] if sweeper is not None else []
         try:
@@ -81,6 +97,8 @@ def create_app(settings: Settings) -> Starlette:
             POOL.engine, POOL.read_pool = None, None
             exposition.process_exits()
             await read_pool.close()
+            if resources.replica_pool is not None:
+                await resources.replica_pool.close()
             await engine.dispose()
 
     async def make_context(request: Request) -> Context:
@@ -89,7 +107,7 @@ def create_app(settings: Settings) -> Starlette:
         if record is not None and actor is not None:
             record.account = actor.user_id
         address = record.client if record else client_address(request, settings.trusted_proxies)
-        return Context(
+        context = Context(
             request,
             settings,
             resources.engine,
@@ -98,6 +116,10 @@ def create_app(settings: Settings) -> Starlette:
             actor=actor,
             address=address,
         )
+        replica = resources.replica
+        if replica is not None and replica.usable:  # the replica, until the request writes
+            context.replica, context.read_pool = replica, resources.replica_pool
+        return context
 
     async def healthz(request: Request) -> Response:
         try:
@@ -108,7 +130,10 @@ def create_app(settings: Settings) -> Starlette:
             retry = {"Retry-After": str(RETRY_AFTER_S)}
             body = {"status": "unavailable", "reason": reason}
             return JSONResponse(body, status_code=503, headers=retry)
-        return JSONResponse({"status": "ok", "postgis": postgis})
+        answer: dict[str, Any] = {"status": "ok", "postgis": postgis}
+        if (replica := resources.replica) is not None:  # reads fall back to the primary
+            answer["replica"] = {"state": replica.state, "lag_s": replica.lag_s}
+        return JSONResponse(answer)
 
     async def metrics(request: Request) -> Response:
         return Response(exposition.render(), media_type=CONTENT_TYPE_LATEST)

@@ -43,7 +43,7 @@ from api.schema.errors import mask_errors
 from api.settings import Settings
 from api.web.access import request_record
 from api.web.cost import CostEstimator, too_costly
-from api.web.metrics import OPERATIONS, observe_request
+from api.web.metrics import OPERATIONS, REPLICA_READS, observe_request
 from api.web.redaction import client_names, redact_errors
 from api.web.validation import depth_limit_rule
 from geo.outages import is_unavailable
@@ -351,8 +351,15 @@ class GraphQLEndpoint:
                 if plan is not None:
                     body = await plan.answer(context, params.variables)
                     if body is not None:
+                        _count_replica_reads(context)
                         return Answer(200, body, "ok", name, context.response_headers or None)
                 result = await self._execute(context, prepared.document, params)
+                if _unavailable(result) and _read_replica(context, operation):
+                    # The replica went away under a query: once more, on the primary (the
+                    # watch now sends reads there). Mutations are not run twice.
+                    context.replica.mark_down()
+                    context = await self._context(request)
+                    result = await self._execute(context, prepared.document, params)
         except TimeoutError:
             # The request's wall-clock budget: what the cost estimate misses stops here, its
             # transaction (if any) rolled back with the cancelled resolvers.
@@ -362,8 +369,9 @@ class GraphQLEndpoint:
                 extensions={"code": "REQUEST_TIMEOUT"},
             )
             return Answer(503, _dump(None, [error], with_data=False), "request_error", name)
-        if result.errors and any(is_unavailable(e.original_error) for e in result.errors):
+        if _unavailable(result):
             raise DatabaseUnavailable()
+        _count_replica_reads(context)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variable coercion failed: nothing ran, so the response has no data entry.
             errors = result.errors
@@ -410,6 +418,19 @@ class GraphQLEndpoint:
         if isinstance(outcome, Awaitable):
             return await outcome
         return outcome
+
+
+def _unavailable(result: ExecutionResult) -> bool:
+    return bool(result.errors) and any(is_unavailable(e.original_error) for e in result.errors)
+
+
+def _read_replica(context: Any, operation: OperationDefinitionNode) -> bool:
+    return operation.operation == OperationType.QUERY and getattr(context, "replica_used", False)
+
+
+def _count_replica_reads(context: Any) -> None:
+    if getattr(context, "replica_used", False):
+        REPLICA_READS.inc()
 
 
 def _dump(data: Any, errors: list[GraphQLError] | None, *, with_data: bool) -> bytes:

@@ -145,6 +145,24 @@ LEADER = Gauge(
     registry=REGISTRY,
 )
 
+REPLICA_LAG = Gauge(
+    "circle_db_replica_lag_seconds",
+    "How far the read replica is behind the primary (-1: unknown, it does not answer).",
+    multiprocess_mode="livemax",
+    registry=REGISTRY,
+)
+REPLICA_IN_USE = Gauge(
+    "circle_db_replica_in_use",
+    "1 while reads go to the replica, 0 while the primary serves them (lag, replica away).",
+    multiprocess_mode="livemin",
+    registry=REGISTRY,
+)
+REPLICA_READS = Counter(
+    "circle_db_replica_reads",
+    "Requests whose reads the replica served.",
+    registry=REGISTRY,
+)
+
 
 class ProcessGauges:
     """Memory, CPU and open files of this process, written where every worker's are seen

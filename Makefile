@@ -36,11 +36,19 @@ system-packages: $(STAMP)
 	echo "installing $$missing (apt)"; \
 	$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing
 
-# The circle page test renders /c/{code} in Debian's chromium (it is skipped without one).
+# The circle page test renders /c/{code} in Debian's chromium; the proxy test runs
+# deploy/nginx in Debian's nginx, over TLS with a certificate openssl makes (each test is
+# skipped without its program). The tests start nginx themselves: the service Debian's
+# package would start (on port 80, where services may start) is stopped again.
+TEST_PROGRAMS := chromium nginx openssl
 test-packages:
-	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (apt)"; \
+	@missing=""; for program in $(TEST_PROGRAMS); do \
+	  command -v $$program >/dev/null 2>&1 || [ -x /usr/sbin/$$program ] || \
+	  missing="$$missing $$program"; done; \
+	if [ -n "$$missing" ]; then echo "installing$$missing (apt)"; \
 	  $(SUDO) apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	  case "$$missing" in *nginx*) $(SUDO) systemctl disable --now nginx >/dev/null 2>&1 || true;; esac; fi
 
 db: setup
 	@if [ -z "$$DATABASE_URL" ]; then $(BIN)/circle db up; else echo "db: using DATABASE_URL"; fi

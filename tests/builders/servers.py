@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,16 @@ class Served:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def wait_for_lines(self, wanted: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """The lines ``wanted`` picks, once there are some (a request's line is written just
+        after its answer is sent), or none after 10 s."""
+        deadline = time.monotonic() + 10
+        while not (found := [line for line in self.lines() if wanted(line)]):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return found
 
     def lines(self) -> list[dict[str, Any]]:
         """The JSON lines the server logged so far (other lines skipped)."""

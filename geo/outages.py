@@ -144,7 +144,7 @@ def _tracking(pool: ReadPool) -> type[psycopg.AsyncConnection[Any]]:
                 raise
             if pool.failing_since is not None:
                 away = monotonic() - pool.failing_since
-                log.warning("read pool: connected again after %.1f s", away)
+                log.info("read pool: connected again after %.1f s", away)
                 pool.failing_since = None
             return conn
 

@@ -41,6 +41,7 @@ from geo.accounts.tokens import issue_token
 from geo.db import TRAIL_KEYS_INFO, make_engine, make_sessionmaker
 from tests.builders.accounts import account_token
 from tests.builders.clients import served
+from tests.builders.clusters import OwnCluster, own_cluster
 from tests.builders.databases import TEST_TRAIL_KEYS, TRAIL_KEYS_TEXT, truncate_all
 
 TEST_DATABASE = f"circle_test_{os.getpid()}"
@@ -224,3 +225,15 @@ async def seeded_tokens(seeded_engine: AsyncEngine) -> dict[str, str]:
             issued = await issue_token(session, user_id=user_id, ttl=timedelta(hours=2))
             tokens[kind] = issued.plaintext
     return tokens
+
+
+# -- a cluster of the tests' own, for tests that stop, restart or replicate it --------------
+
+
+@pytest.fixture(scope="session")
+def own_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnCluster]:
+    """An embedded cluster made for the tests that stop, restart or replicate their database
+    (tests/builders/clusters.py), never the one the suite shares with other runs; migrated,
+    started once per session, stopped and removed at its end. Tests leave it running."""
+    with own_cluster(tmp_path_factory.mktemp("own") / ".data") as own:
+        yield own

@@ -44,13 +44,12 @@ GRID_AT = "{ gridAt(point: {longitude: 113.65, latitude: 34.76}) { __typename } 
 
 
 @pytest.fixture(scope="module")
-def with_replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OwnCluster, str]]:
-    with own_cluster(tmp_path_factory.mktemp("replica") / ".data") as own:
-        try:
-            own.circle("db", "replica", "up")
-            yield own, own.circle("db", "replica", "url").stdout.strip()
-        finally:
-            own.circle("db", "replica", "drop", check=False)
+def with_replica(own_db: OwnCluster) -> Iterator[tuple[OwnCluster, str]]:
+    try:
+        own_db.circle("db", "replica", "up")
+        yield own_db, own_db.circle("db", "replica", "url").stdout.strip()
+    finally:
+        own_db.circle("db", "replica", "drop", check=False)
 
 
 def metric(text: str, name: str) -> float | None:

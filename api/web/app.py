@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import psycopg
@@ -38,7 +38,7 @@ from api.web.replica import ReplicaWatch
 from api.web.sweeping import start_sweeper
 from geo.calendar.service import load_calendar, watch_calendar
 from geo.cases.seal import TrailKeys
-from geo.db import conninfo, make_engine, make_read_pool, make_sessionmaker
+from geo.db import Executor, conninfo, make_engine, make_read_pool, make_sessionmaker
 from geo.outages import is_unavailable
 
 
@@ -121,6 +121,13 @@ def create_app(settings: Settings) -> Starlette:
             context.replica, context.read_pool = replica, resources.replica_pool
         return context
 
+    def read_connection() -> AbstractAsyncContextManager[Executor]:
+        """A read connection for the pages: the replica's while it is fit, else the primary's."""
+        if resources.replica is not None and resources.replica.usable:
+            assert resources.replica_pool is not None
+            return resources.replica_pool.connection()
+        return resources.read_pool.connection()
+
     async def healthz(request: Request) -> Response:
         try:
             async with resources.engine.connect() as conn:
@@ -144,7 +151,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/grids.geojson", grids_geojson(lambda: resources.sessionmaker)),
-        *page_routes(settings, lambda: resources.read_pool.connection()),
+        *page_routes(settings, read_connection),
     ]
     return CircleApp(
         graphql,

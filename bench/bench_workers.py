@@ -28,7 +28,7 @@ from bench.common import ROOT, Figures, Server, alternating, graphql_request, ht
 
 CIRCLE = str(ROOT / ".venv" / "bin" / "circle")
 NEARBY = """query Nearby($p: PointInput!) { nearbyMerchants(near: $p, radiusM: 1000, first: 20)
-  { ... on NearbyMerchantConnection { edges { distanceM node { id name category } } } } }"""
+  { ... on NearbyMerchantConnection { edges { distanceM node { id name phone } } } } }"""
 GRID_AT = """query GridAt($p: PointInput!) { gridAt(point: $p) { __typename
   ... on GridMatch { grid { code name level } distanceToBoundaryM } } }"""
 

@@ -107,6 +107,17 @@ def _wait_for(base: str, nginx: subprocess.Popen[bytes]) -> None:
     raise AssertionError("nginx did not answer")
 
 
+def wait_for_text(path: Path, text: str) -> bool:
+    """Whether ``text`` appears in ``path`` within 10 s (nginx logs a request once it has
+    answered it)."""
+    deadline = time.monotonic() + 10
+    while text not in path.read_text():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def client() -> httpx.Client:
     transport = httpx.HTTPTransport(local_address=CLIENT, verify=False)
     return httpx.Client(transport=transport, timeout=10)
@@ -129,7 +140,7 @@ def test_the_app_sees_the_clients_address_and_nginxs_request_id(
     (line,) = app.wait_for_lines(lambda line: line.get("op") == "ThroughNginx")
     assert line["client"] == CLIENT
     assert line["request_id"] == request_id
-    assert f"request_id={request_id}" in (folder / "access.log").read_text()
+    assert wait_for_text(folder / "access.log", f"request_id={request_id}")
 
 
 def test_nginx_compresses_large_answers(proxied: tuple[str, Served, Path]) -> None:

@@ -98,8 +98,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     #: Origins a browser may call the API from (CORS); empty: none.
     cors_origins: tuple[str, ...] = ()
-    #: A streaming replica for the read pool and read sessions (api.web.replica); None: the
-    #: primary serves reads too.
+    #: A streaming replica for the read pool (READ_DATABASE_URL, as READ_ROLE; api.web.replica),
+    #: used while it is in step, else ``read_database()``; None: the primary serves reads.
     read_database_url: str | None = None
     #: Replay lag (seconds) beyond which reads go to the primary instead of the replica.
     replica_max_lag_s: float = 2.0

@@ -29,6 +29,7 @@ from threading import Event
 
 import psycopg
 
+from api.settings import APP_ROLE, EMBEDDED_SUPERUSER, READ_ROLE, as_role
 from tests.builders.clusters import own_cluster
 from tests.builders.servers import (
     Tally,
@@ -54,11 +55,13 @@ def run(scenario: str, seconds: float, clients: int) -> None:
                 env["READ_DATABASE_URL"] = replica
             if scenario == "failover":
                 port = replica.rsplit(":", 1)[1].split("/")[0]
-                env["DATABASE_URL"] = (
-                    f"postgresql://postgres@/circle?host=127.0.0.1:{own.port}"
-                    f"&host=127.0.0.1:{port}&target_session_attrs=read-write"
+                both = (
+                    f"@/circle?host=127.0.0.1:{own.port}&host=127.0.0.1:{port}"
+                    "&target_session_attrs=primary"
                 )
-                written_on = replica
+                env["DATABASE_URL"] = f"postgresql://{APP_ROLE}{both}"
+                env["DATABASE_READ_URL"] = f"postgresql://{READ_ROLE}{both}"
+                written_on = as_role(replica, EMBEDDED_SUPERUSER)
             with circle_serve(env, folder / "serve.log") as served:
                 writes, reads, stop = Tally(), Tally(), Event()
                 started = time.monotonic()

@@ -24,13 +24,24 @@ from pathlib import Path
 
 from api.cli.localdb import Cluster
 from bench.bench_grids import points
-from bench.common import ROOT, Figures, Server, alternating, graphql_request, http_load
+from bench.common import (
+    ROOT,
+    Figures,
+    Server,
+    alternating,
+    app_settings,
+    graphql_request,
+    http_load,
+)
 
 CIRCLE = str(ROOT / ".venv" / "bin" / "circle")
 NEARBY = """query Nearby($p: PointInput!) { nearbyMerchants(near: $p, radiusM: 1000, first: 20)
   { ... on NearbyMerchantConnection { edges { distanceM node { id name phone } } } } }"""
 GRID_AT = """query GridAt($p: PointInput!) { gridAt(point: $p) { __typename
   ... on GridMatch { grid { code name level } distanceToBoundaryM } } }"""
+
+
+BENCH_KEYS = app_settings("postgresql://bench@127.0.0.1/bench").trail_keys or ""
 
 
 def circle(env: dict[str, str], *args: str) -> str:
@@ -60,13 +71,14 @@ def main(seconds: float, clients: int, keep: bool) -> None:
     folder = Path(tempfile.mkdtemp(prefix="circle-bench-workers-"))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["CIRCLE_DATA_DIR"] = str(folder / ".data")
+    env["TRAIL_KEYS"] = BENCH_KEYS  # the servers (bench.common.Server) seal with the same
     try:
         circle(env, "db", "up")
         circle(env, "migrate")
         print("seeding the demo district (about 30 s) ...", flush=True)
         circle(env, "seed", "--no-cases")
         circle(env, "db", "replica", "up")
-        primary = circle(env, "db", "url").strip()
+        primary = circle(env, "db", "url", "--owner").strip()
         replica = circle(env, "db", "replica", "url").strip()
         quiet = {"SWEEP_INTERVAL_S": "0"}
         servers = {

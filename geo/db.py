@@ -54,7 +54,7 @@ def async_url(url: str) -> str:
 def conninfo(url: str) -> str:
     """The libpq connection string of ``url``, in any form SQLAlchemy reads, several hosts
     included (failover: ``postgresql://u@/db?host=h1:5432&host=h2:5432&target_session_attrs=
-    read-write`` connects to whichever is the primary)."""
+    primary`` connects to whichever is the primary)."""
     _, params = psycopg_dialect().create_connect_args(make_url(async_url(url)))
     return make_conninfo(**{key: str(value) for key, value in params.items()})
 

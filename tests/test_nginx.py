@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.settings import Settings
+from tests.builders.clients import serving_env
 from tests.builders.servers import Served, circle_serve, free_port
 
 ROOT = Path(__file__).parents[1]
@@ -67,7 +69,7 @@ def main_config(folder: Path) -> str:
 
 @pytest.fixture(scope="module")
 def proxied(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Served, Path]]:
     folder = tmp_path_factory.mktemp("nginx")
     subprocess.run(
@@ -75,8 +77,8 @@ def proxied(
          "-subj", "/CN=localhost", "-keyout", folder / "key.pem", "-out", folder / "cert.pem"],
         check=True, capture_output=True,
     )  # fmt: skip
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO",
-           "SWEEP_INTERVAL_S": "0", "TRUSTED_PROXIES": "127.0.0.1"}  # fmt: skip
+    env = serving_env(settings, LOG_LEVEL="INFO", SWEEP_INTERVAL_S="0",
+                      TRUSTED_PROXIES="127.0.0.1")  # fmt: skip
     with circle_serve(env, folder / "serve.log") as app:
         http_port, tls_port = free_port(), free_port()
         (folder / "site.conf").write_text(site_for_test(app.port, http_port, tls_port, folder))

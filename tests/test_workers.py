@@ -4,7 +4,6 @@ process metrics, and runs the scheduled sweep in one process only."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -13,20 +12,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.settings import Settings
+from tests.builders.clients import serving_env
 from tests.builders.servers import Served, circle_serve
 
 REQUESTS = 40
 
 
 @pytest.fixture(scope="module")
-def two_workers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "INFO",
-        # A round every 0.2 s: in 3 s one leader runs some 15, two would run some 30.
-        "SWEEP_INTERVAL_S": "0.2",
-    }
+def two_workers(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    # A round every 0.2 s: in 3 s one leader runs some 15, two would run some 30.
+    env = serving_env(settings, LOG_LEVEL="INFO", SWEEP_INTERVAL_S="0.2")
     log = tmp_path_factory.mktemp("workers") / "serve.log"
     with circle_serve(env, log, "--workers", "2") as served:
         started = time.monotonic()

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.cli.data import DataError
 from api.cli.localdb import Cluster, missing_packages
@@ -21,6 +21,9 @@ from api.settings import (
     hand_to_workers,
     load_settings,
 )
+
+if TYPE_CHECKING:
+    from api.cli.roles import RoleFacts
 
 
 class CliError(Exception):
@@ -165,22 +168,34 @@ def _run_uvicorn(uvicorn: Any, args: argparse.Namespace, protocol: type) -> None
 def _roles_said(settings: Settings) -> str:
     """Who the service will connect as, checked before it starts: never a superuser, an
     owner of the tables, or a holder of the server's files and programs."""
+    import psycopg
+
     from api.cli.roles import role_facts
     from api.cli.trail import trail_keys
 
     trail_keys(settings)  # no key, no service: say so now
     roles = []
     for url in (settings.database(), settings.read_database()):
-        facts = role_facts(url)
-        if refused := facts.refusal():
-            raise CliError(
-                f"the service does not run as {facts.name}: {refused}. Point DATABASE_URL "
-                "(and DATABASE_READ_URL) at the application's roles ('circle db url'; "
-                'README, "Roles").'
-            )
-        roles.append(facts.name)
+        roles.append(_allowed_role(role_facts(url)))
     app, reader = roles
-    return f"connected as {app}, reads as {reader}: neither a superuser nor an owner"
+    said = f"connected as {app}, reads as {reader}: neither a superuser nor an owner"
+    if settings.read_database_url:
+        try:
+            replica = _allowed_role(role_facts(settings.read_database_url))
+        except psycopg.Error:  # a replica away at start is no reason not to serve
+            return f"{said}; the replica does not answer yet (reads on the primary)"
+        said += f"; the replica's reads as {replica}"
+    return said
+
+
+def _allowed_role(facts: RoleFacts) -> str:
+    if refused := facts.refusal():
+        raise CliError(
+            f"the service does not run as {facts.name}: {refused}. Point DATABASE_URL "
+            "(and DATABASE_READ_URL, READ_DATABASE_URL) at the application's roles "
+            "('circle db url'; README, \"Roles\")."
+        )
+    return facts.name
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:

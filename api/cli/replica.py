@@ -29,7 +29,7 @@ from api.cli.localdb import (
     find_installation,
     shared_buffers_mb,
 )
-from api.settings import Settings
+from api.settings import READ_ROLE, Settings
 
 #: WAL the primary keeps for a replica that was away (no replication slot, so a replica
 #: left behind can never fill the primary's disk): some minutes of a busy day's writes.
@@ -55,10 +55,11 @@ class Replica:
         port_file = self.primary.data_dir / "replica-port"
         return int(port_file.read_text()) if port_file.exists() else None
 
-    def url(self) -> str:
+    def url(self, role: str = READ_ROLE) -> str:
+        """Its URL for ``role``: the read pool's (READ_DATABASE_URL) unless said otherwise."""
         if self.port is None:
             raise LocalDbError("There is no replica yet: run 'circle db replica up'.")
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}"
+        return f"postgresql://{role}@127.0.0.1:{self.port}/{DATABASE}"
 
     def up(self) -> list[str]:
         inst = find_installation()
@@ -101,12 +102,13 @@ class Replica:
             return "no replica (run 'circle db replica up')"
         if not self.is_running():
             return f"stopped; data in {self.pgdata}"
-        with psycopg.connect(self.url(), connect_timeout=5) as conn:
+        with psycopg.connect(self.url(SUPERUSER), connect_timeout=5) as conn:
             row = conn.execute(
                 "SELECT pg_is_in_recovery(), now() - pg_last_xact_replay_timestamp()"
             ).fetchone()
         role = "standby" if row and row[0] else "primary (promoted)"
-        return f"running as {role} on 127.0.0.1:{self.port}; last replayed {row and row[1]} ago"
+        replayed = f"last replayed {row[1]} ago" if row and row[1] else "nothing replayed yet"
+        return f"running as {role} on 127.0.0.1:{self.port}; {replayed}"
 
     def is_running(self) -> bool:
         if not (self.pgdata / "postmaster.pid").exists() or self.port is None:

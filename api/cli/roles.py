@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from geo.db import conninfo
+
 
 @dataclass(frozen=True, slots=True)
 class RoleFacts:
@@ -43,6 +45,6 @@ SELECT current_user,
 
 def role_facts(url: str) -> RoleFacts:
     """Who ``url`` connects as, and what it may do that the service must not."""
-    with psycopg.connect(url.replace("+psycopg", "", 1), connect_timeout=10) as conn:
+    with psycopg.connect(conninfo(url), connect_timeout=10) as conn:
         name, superuser, server_roles, owned = conn.execute(_ROLE_FACTS).fetchone()  # type: ignore[misc]
     return RoleFacts(name, bool(superuser), tuple(server_roles), int(owned))

@@ -217,7 +217,11 @@ async def test_nul_characters_are_answered_not_crashed_on(admin_client: httpx.As
 async def test_an_unreachable_database_is_503_with_retry_after_on_every_route(tmp_path) -> None:
     """Never a 200 with "Unexpected error.": reads (read pool and sessions), a write, the
     pages and the export all say 503 with Retry-After while the database is away."""
-    settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/none", data_dir=tmp_path)
+    settings = Settings(
+        database_url="postgresql://circle_app@127.0.0.1:9/none",
+        data_dir=tmp_path,
+        trail_keys=TRAIL_KEYS_TEXT,
+    )
     grid_at = "{ gridAt(point: {longitude: 113.65, latitude: 34.76}) { __typename } }"
     grid = '{ grid(code: "D1") { code } }'
     report = """mutation { reportCase(input: {category: "street_vending", description: "x",

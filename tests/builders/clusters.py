@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api.cli.localdb import Cluster
+from api.settings import EMBEDDED_SUPERUSER, as_role
 from tests.builders.clients import CIRCLE
+from tests.builders.databases import TRAIL_KEYS_TEXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +30,12 @@ class OwnCluster:
 
     @property
     def env(self) -> dict[str, str]:
-        """The environment of a `circle` command that uses this cluster (no DATABASE_URL)."""
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        return {**env, "CIRCLE_DATA_DIR": str(self.data_dir)}
+        """The environment of a `circle` command that uses this cluster (no DATABASE_URL: the
+        command picks the owner or the application's roles, as it does on a newcomer's
+        machine), with the tests' trail keys."""
+        unset = ("DATABASE_URL", "DATABASE_OWNER_URL", "DATABASE_READ_URL", "READ_DATABASE_URL")
+        env = {k: v for k, v in os.environ.items() if k not in unset}
+        return {**env, "CIRCLE_DATA_DIR": str(self.data_dir), "TRAIL_KEYS": TRAIL_KEYS_TEXT}
 
     @property
     def cluster(self) -> Cluster:
@@ -40,8 +45,9 @@ class OwnCluster:
     def port(self) -> int:
         return int((self.data_dir / "port").read_text())
 
-    def url(self) -> str:
-        return self.cluster.url()
+    def url(self, role: str = EMBEDDED_SUPERUSER) -> str:
+        """Its database as ``role`` (the owner unless said otherwise)."""
+        return as_role(self.cluster.url(), role)
 
     def circle(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([CIRCLE, *args], env=self.env, capture_output=True, text=True)

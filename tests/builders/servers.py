@@ -102,7 +102,8 @@ def _wait_ready(served: Served, path: str, timeout: float = 60.0) -> None:
 # -- load ----------------------------------------------------------------------------------
 
 REPORT = """mutation ($input: ReportCaseInput!) { reportCase(input: $input) {
-  __typename ... on CaseReported { case { id number } } ... on Error { message } } }"""
+  __typename ... on CaseReported { case { number } } ... on CaseAlreadyReported { number }
+  ... on Error { message } } }"""
 
 
 def report_input(key: str) -> dict[str, Any]:
@@ -126,7 +127,7 @@ class Tally:
     errors_with_200: list[str] = field(default_factory=list)
     #: Non-200 answers other than 503 with Retry-After (must stay empty).
     unexpected: list[str] = field(default_factory=list)
-    acknowledged: dict[str, int] = field(default_factory=dict)  # key -> case id
+    acknowledged: dict[str, str] = field(default_factory=dict)  # key -> case number
     transport_errors: int = 0
 
     def record(self, status: int, ok: bool) -> None:
@@ -181,7 +182,11 @@ def report_until_acknowledged(base: str, tally: Tally, stop: Event) -> None:
                     answer = data["reportCase"]
                     with tally.lock:
                         if answer["__typename"] == "CaseReported":
-                            tally.acknowledged[key] = answer["case"]["id"]
+                            tally.acknowledged[key] = answer["case"]["number"]
+                        elif answer["__typename"] == "CaseAlreadyReported":
+                            # An earlier try was stored, its answer lost (a 503): a retry
+                            # with the key says so, and the report is acknowledged now.
+                            tally.acknowledged[key] = answer["number"]
                         else:
                             tally.unexpected.append(str(answer))
                     break

@@ -25,6 +25,8 @@ from api.web.ratelimit import forwarded_client
 
 log = logging.getLogger("circle.access")
 
+#: An operation name is logged up to this long (a client may send one of any length).
+MAX_OPERATION_CHARS = 100
 #: Where the request's record travels in the ASGI scope.
 SCOPE_KEY = "circle.request"
 #: What a proxy's request id may look like (nginx's is 32 hex digits); anything else, a
@@ -104,8 +106,8 @@ def _fields(scope: Scope, record: RequestRecord, status: int, started: float) ->
         "status": status,
         "ms": round((time.perf_counter() - started) * 1e3, 2),
     }
-    if record.operation is not None:
-        fields["op"] = record.operation
+    if record.operation is not None:  # the client's words: a line stays a line
+        fields["op"] = record.operation[:MAX_OPERATION_CHARS]
     if record.outcome is not None:
         fields["outcome"] = record.outcome
     if record.account is not None:

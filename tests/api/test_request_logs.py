@@ -116,3 +116,14 @@ async def test_the_graphql_outcome_is_in_the_line(
         await client.post("/graphql", json={"query": "{ nope }"})
     (line,) = access_lines(caplog)
     assert line["outcome"] == "rejected"
+
+
+async def test_a_long_operation_name_is_logged_cut(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = "Q" * 100_000
+    with caplog.at_level(logging.INFO, logger="circle.access"):
+        body = {"query": "query Q { __typename }", "operationName": name}
+        await client.post("/graphql", json=body)
+    (line,) = access_lines(caplog)
+    assert line["op"] == "Q" * 100

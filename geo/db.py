@@ -109,7 +109,7 @@ def make_sessionmaker(
 
 ReadConnection = psycopg.AsyncConnection[Any]
 #: What query functions accept: a SQLAlchemy session or connection, or a read-pool connection.
-Executor = AsyncSession | AsyncConnection | ReadConnection
+Queryable = AsyncSession | AsyncConnection | ReadConnection
 
 
 def make_read_pool(
@@ -149,7 +149,7 @@ def _psycopg(stmt: Executable) -> tuple[str, dict[str, Any]]:
 
 
 async def fetch_mappings(
-    conn: Executor, stmt: Executable, params: Mapping[str, Any]
+    conn: Queryable, stmt: Executable, params: Mapping[str, Any]
 ) -> Sequence[Mapping[str, Any]]:
     """Rows of a statement built once (reviewed SQL text or a cached SQLAlchemy statement)
     as mappings, on a SQLAlchemy session or connection, or straight on a read-pool psycopg

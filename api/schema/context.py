@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from api.settings import Settings
 from geo.accounts.actor import Actor
-from geo.db import Executor
+from geo.db import Queryable
 
 if TYPE_CHECKING:
     from api.schema.loaders import Loaders
@@ -61,7 +61,7 @@ class Context:
         async with self.sessionmaker() as session:
             yield session
 
-    def connect(self) -> AbstractAsyncContextManager[Executor]:
+    def connect(self) -> AbstractAsyncContextManager[Queryable]:
         """A short autocommit connection for ONE resolver call that needs rows, not objects.
 
         Hot read paths (gridAt, nearby searches) use it: see geo.db.make_read_pool for why.

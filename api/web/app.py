@@ -38,7 +38,7 @@ from api.web.replica import ReplicaWatch
 from api.web.sweeping import start_sweeper
 from geo.calendar.service import load_calendar, watch_calendar
 from geo.cases.seal import TrailKeys
-from geo.db import Executor, conninfo, make_engine, make_read_pool, make_sessionmaker
+from geo.db import Queryable, conninfo, make_engine, make_read_pool, make_sessionmaker
 from geo.outages import is_unavailable
 
 
@@ -121,7 +121,7 @@ def create_app(settings: Settings) -> Starlette:
             context.replica, context.read_pool = replica, resources.replica_pool
         return context
 
-    def read_connection() -> AbstractAsyncContextManager[Executor]:
+    def read_connection() -> AbstractAsyncContextManager[Queryable]:
         """A read connection for the pages: the replica's while it is fit, else the primary's."""
         if resources.replica is not None and resources.replica.usable:
             assert resources.replica_pool is not None

@@ -19,10 +19,10 @@ from starlette.routing import Route
 from api.settings import Settings
 from api.web.circle_html import circle_page, not_found_page
 from geo.circles.queries import CircleCodeNotFound, circle_of_code, get_circle_code
-from geo.db import Executor
+from geo.db import Queryable
 
 #: Opens a short read connection (the app's read pool).
-Connect = Callable[[], AbstractAsyncContextManager[Executor]]
+Connect = Callable[[], AbstractAsyncContextManager[Queryable]]
 
 #: Error correction M (15 %): survives a scuffed or partly covered board, stays small.
 QR_ERROR = "m"

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, String, bindparam, func, select
 from geo.circles.models import CircleCode
 from geo.circles.reach import ServiceCircle, service_circle
 from geo.coords import LonLat
-from geo.db import Executor, fetch_mappings
+from geo.db import Queryable, fetch_mappings
 from geo.errors import DomainError
 
 #: What a code may look like; anything else cannot be stored, so it is not looked up.
@@ -69,7 +69,7 @@ _ACTIVE_BY_CODE = _BY_CODE.where(_C.retired_at.is_(None))
 
 
 async def get_circle_code(
-    session: Executor, code: str, *, include_retired: bool = False
+    session: Queryable, code: str, *, include_retired: bool = False
 ) -> CircleCodeRow | None:
     """The code's row (None when unknown, malformed, or retired unless asked for).
     ``session`` may be a read-pool psycopg connection (``geo.db.make_read_pool``)."""
@@ -81,7 +81,7 @@ async def get_circle_code(
 
 
 async def circle_of_code(
-    session: Executor, code: str, *, minutes: float = 15
+    session: Queryable, code: str, *, minutes: float = 15
 ) -> tuple[CircleCodeRow, ServiceCircle]:
     """The active code's place and its service circle; raises CircleCodeNotFound."""
     place = await get_circle_code(session, code)

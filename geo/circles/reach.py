@@ -20,7 +20,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, literal_column, text
 
 from geo.coords import LonLat
-from geo.db import Executor, fetch_mappings
+from geo.db import Queryable, fetch_mappings
 from geo.merchants.models import KEY_OF_CATEGORY, MerchantStatus
 from geo.merchants.queries import MERCHANT_COLUMNS, MERCHANTS, MerchantRow, merchant_row
 from geo.merchants.taxonomy import BASIC_CATEGORIES, CATEGORIES, Category
@@ -68,7 +68,7 @@ class ServiceCircle:
     service_points: tuple[KindReach, ...]
 
 
-async def service_circle(session: Executor, point: LonLat, minutes: float = 15) -> ServiceCircle:
+async def service_circle(session: Queryable, point: LonLat, minutes: float = 15) -> ServiceCircle:
     """What is within ``minutes`` on foot of a WGS-84 point, per category, and the gaps.
 
     Three statements: the nearest open merchants of every category (one index-driven
@@ -129,7 +129,7 @@ def _is_gap(category: Category, nearest: list[tuple[Any, float]]) -> bool:
 
 
 async def _service_points(
-    session: Executor, point: LonLat, radius_m: float
+    session: Queryable, point: LonLat, radius_m: float
 ) -> tuple[KindReach, ...]:
     box = window(point, radius_m)
     cx, cy = mercator_xy(point)

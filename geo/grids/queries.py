@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
-from geo.db import Executor, fetch_mappings
+from geo.db import Queryable, fetch_mappings
 from geo.grids.models import Grid, GridWorker
 from geo.points import PARAM_POINT
 from geo.text import contains_nul
@@ -211,7 +211,7 @@ class MicroHit:
     distance_to_edge_m: float
 
 
-async def micro_with_parent(session: Executor, p: LonLat) -> MicroHit | None:
+async def micro_with_parent(session: Queryable, p: LonLat) -> MicroHit | None:
     """The micro-grid :func:`route_point` would choose for ``p``, with its parent, without
     the neighbours near the edge; None when no micro-grid covers the point (then
     route_point's fallbacks decide)."""
@@ -229,7 +229,7 @@ async def micro_with_parent(session: Executor, p: LonLat) -> MicroHit | None:
     return MicroHit(grid, parent, float(m["edge_m"]))
 
 
-async def route_point(session: Executor, p: LonLat, *, near_m: float = 20.0) -> Covered | Outside:
+async def route_point(session: Queryable, p: LonLat, *, near_m: float = 20.0) -> Covered | Outside:
     """Routes a WGS-84 point to the covering micro-grid, or the deepest covering grid.
 
     When the point is closer than `near_m` to the chosen grid's edge, the other micro-grids
@@ -293,18 +293,18 @@ NEAREST_MICRO_SQL = text(
 )
 
 
-async def _deepest_covering(session: Executor, p: LonLat) -> Mapping[str, Any] | None:
+async def _deepest_covering(session: Queryable, p: LonLat) -> Mapping[str, Any] | None:
     rows = await fetch_mappings(session, DEEPEST_COVERING_SQL, {"lon": p.lon, "lat": p.lat})
     return rows[0] if rows else None
 
 
-async def micro_within(session: Executor, p: LonLat, radius_m: float) -> list[Candidate]:
+async def micro_within(session: Queryable, p: LonLat, radius_m: float) -> list[Candidate]:
     """Micro-grids within `radius_m` metres of the point (geodesic), nearest first."""
     rows = await fetch_mappings(session, MICRO_WITHIN_SQL, route_params(p, radius_m))
     return [Candidate(_row(r), float(r["distance_m"])) for r in rows]
 
 
-async def nearest_micro(session: Executor, p: LonLat) -> Candidate | None:
+async def nearest_micro(session: Queryable, p: LonLat) -> Candidate | None:
     """The micro-grid nearest to the point (geodesic), with its distance; None if none."""
     rows = await fetch_mappings(session, NEAREST_MICRO_SQL, {"lon": p.lon, "lat": p.lat})
     return Candidate(_row(rows[0]), float(rows[0]["distance_m"])) if rows else None

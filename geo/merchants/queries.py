@@ -27,7 +27,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
-from geo.db import Executor
+from geo.db import Queryable
 from geo.grids.models import Grid
 from geo.json_objects import Keyed, Template, Value
 from geo.merchants.models import CATEGORY_KEYS, KEY_OF_CATEGORY, Merchant, MerchantStatus
@@ -170,7 +170,7 @@ def _nearby_statement(
 
 
 async def nearby_merchants(
-    session: Executor,
+    session: Queryable,
     point: LonLat,
     *,
     template: Template | None = None,

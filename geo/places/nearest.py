@@ -72,7 +72,7 @@ from sqlalchemy import (
 )
 
 from geo.coords import LonLat
-from geo.db import Executor, fetch_mappings
+from geo.db import Queryable, fetch_mappings
 from geo.places import planar
 from geo.places.errors import InvalidCursor, OutOfRange
 from geo.places.hours import MINUTES_PER_DAY, TIMEZONE
@@ -253,7 +253,7 @@ def candidates(
 
 
 async def nearest(
-    conn: Executor,
+    conn: Queryable,
     statement: Select[Any],
     params: Mapping[str, Any],
     *,
@@ -281,7 +281,7 @@ async def nearest(
 
 
 async def nearest_each(
-    conn: Executor,
+    conn: Queryable,
     statement: Select[Any],
     params: Mapping[str, Any],
     *,
@@ -408,7 +408,7 @@ def counted(table: Any, group: Any, where: Sequence[ColumnElement[bool]] = ()) -
 
 
 async def count_within(
-    conn: Executor, statement: Select[Any], *, point: LonLat, radius_m: float
+    conn: Queryable, statement: Select[Any], *, point: LonLat, radius_m: float
 ) -> dict[Any, int]:
     """Runs a :func:`counted` statement: the rows within ``radius_m`` of a point, per group."""
     box = window(point, radius_m)

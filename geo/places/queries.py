@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import select as sa_select
 
 from geo.coords import LonLat
-from geo.db import Executor
+from geo.db import Queryable
 from geo.json_objects import Keyed, Template, Value, json_text
 from geo.places.errors import InvalidField
 from geo.places.nearest import nearest
@@ -129,7 +129,7 @@ class Written(NamedTuple):
 
 
 async def nearby_page(
-    session: Executor,
+    session: Queryable,
     statement: Select[Any],
     params: dict[str, Any],
     make: Callable[[Any], T],

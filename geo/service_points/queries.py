@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.coords import LonLat
-from geo.db import Executor
+from geo.db import Queryable
 from geo.grids.models import Grid
 from geo.json_objects import Template, Value
 from geo.places.by_grid import GridListing, pages_of_grids
@@ -129,7 +129,7 @@ def _nearby_statement(
 
 
 async def nearby_service_points(
-    session: Executor,
+    session: Queryable,
     point: LonLat,
     *,
     template: Template | None = None,

@@ -353,7 +353,7 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def backends(conninfo: str, application_like: str | None = None) -> list[int]:
+def backends(conninfo: str) -> list[int]:
     """The client backends connected to the bench database (but this one)."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         rows = conn.execute(

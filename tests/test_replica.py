@@ -35,6 +35,7 @@ from tests.builders.clusters import OwnCluster, own_cluster
 from tests.builders.databases import TEST_TRAIL_KEYS, TRAIL_KEYS_TEXT
 from tests.builders.servers import (
     Tally,
+    assert_stored_once,
     circle_serve,
     env_for_load,
     read_repeatedly,
@@ -274,16 +275,3 @@ def test_a_failover_to_the_promoted_replica_loses_no_acknowledged_write(tmp_path
             assert_stored_once(as_role(replica_url, EMBEDDED_SUPERUSER), writes)
         finally:
             own.circle("db", "replica", "drop", check=False)
-
-
-def assert_stored_once(url: str, writes: Tally) -> None:
-    assert len(writes.acknowledged) > 8
-    with psycopg.connect(url) as conn:
-        stored = dict(
-            conn.execute(
-                "SELECT idempotency_key, count(*) FROM cases "
-                "WHERE idempotency_key = ANY(%s) GROUP BY idempotency_key",
-                (list(writes.acknowledged),),
-            ).fetchall()
-        )
-    assert stored == dict.fromkeys(writes.acknowledged, 1)

@@ -78,8 +78,10 @@ from geo.service_points import queries as service_points
 #: The edges PostgreSQL wrote, as one JSON array.
 Edges = Fragment
 
-#: What a root plan answers when the executor must answer the operation instead.
-STEP_ASIDE: Any = object()
+
+class StepAside(Exception):
+    """Raised by a root plan when the executor must answer the operation instead."""
+
 
 #: The value of one root field for one request: the arguments graphql-core coerced.
 RootRun = Callable[[Context, dict[str, Any]], Awaitable[Any]]
@@ -119,12 +121,9 @@ class Plan:
                     if root.definition is not None
                     else {}
                 )
-                value = await root.run(context, arguments)
-            except Exception:  # the executor answers it as it always has
+                data[root.key] = await root.run(context, arguments)
+            except Exception:  # StepAside, or anything: the executor answers as it always has
                 return None
-            if value is STEP_ASIDE:
-                return None
-            data[root.key] = value
         return orjson.dumps({"data": data})
 
 
@@ -151,17 +150,17 @@ class Compiler:
             return None
         if has_directives(operation, fragments):
             return None
-        selected = Selection(self, fragments).fields([operation], self._query)
+        selection = Selection(self, fragments)
         roots: list[Root] = []
-        for key, nodes in selected.items():
+        for key, nodes in selection.fields([operation], self._query.name).items():
             name = nodes[0].name.value
-            if name == "__typename":
-                roots.append(Root(key, nodes[0], _TYPENAME_FIELD, _typename(self._query.name)))
+            if name == "__typename":  # no definition: its run takes no arguments
+                roots.append(Root(key, nodes[0], None, _typename(self._query.name)))
                 continue
             make = self._roots.get(name)
             if make is None or len(nodes) > 1:
                 return None
-            run = make(Selection(self, fragments), nodes[0])
+            run = make(selection, nodes[0])
             if run is None:
                 return None
             roots.append(Root(key, nodes[0], self._query.fields[name], run))
@@ -215,7 +214,7 @@ class Compiler:
                 kwargs = arguments(values)
                 written = template(CoordSystem(kwargs.pop("output", CoordSystem.WGS84)))
                 if written is None:
-                    return STEP_ASIDE
+                    raise StepAside
                 point, search_arguments = arguments_of(**kwargs)
                 async with context.connect() as connection:
                     page = await search(
@@ -258,9 +257,8 @@ class Compiler:
             async with context.connect() as connection:
                 hit = await micro_with_parent(connection, wgs)
             if hit is None:  # a gap or outside: route_point's fallbacks, in the executor
-                return STEP_ASIDE
-            answer = {key: write(hit, near_m) for key, write in writers.items()}
-            return STEP_ASIDE if _stepped_aside(answer) else answer
+                raise StepAside
+            return {key: write(hit, near_m) for key, write in writers.items()}
 
         return run
 
@@ -308,9 +306,8 @@ class Selection:
             compiler.graphql, fragments, cached_plain_fields(compiler.schema), CoordSystem.WGS84
         )
 
-    def fields(self, nodes: list[Any], object_type: Any) -> dict[str, list[FieldNode]]:
-        name = object_type if isinstance(object_type, str) else object_type.name
-        return self._collector.fields(nodes, name)
+    def fields(self, nodes: list[Any], type_name: str) -> dict[str, list[FieldNode]]:
+        return self._collector.fields(nodes, type_name)
 
     def leaves(
         self, nodes: list[FieldNode], type_name: str, attributes: dict[str, str]
@@ -341,18 +338,12 @@ class Selection:
 #: PageInfo's fields and the attributes that hold them.
 PAGE_INFO = {"hasNextPage": "has_next_page", "endCursor": "end_cursor"}
 
-_TYPENAME_FIELD: Any = None  # __typename needs no definition: its run ignores arguments
-
 
 def _typename(name: str) -> RootRun:
     async def run(context: Context, values: dict[str, Any]) -> Any:
         return name
 
     return run
-
-
-def _constant(value: Any) -> Callable[[Any], Any]:
-    return lambda found: value
 
 
 def _page_info(
@@ -377,15 +368,7 @@ def _parent_of(write: Callable[[GridName, GridName | None], Any]) -> Callable[..
         if row.parent_id is None:
             return None
         if parent is None:  # the lookup did not bring it: the executor loads it
-            return STEP_ASIDE
+            raise StepAside
         return write(parent, None)
 
     return parent
-
-
-def _stepped_aside(answer: Any) -> bool:
-    if answer is STEP_ASIDE:
-        return True
-    if isinstance(answer, dict):
-        return any(_stepped_aside(value) for value in answer.values())
-    return False

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import orjson
+import psycopg
 
 from tests.builders.clients import CIRCLE
 
@@ -220,3 +221,17 @@ def env_for_load(env: Mapping[str, str]) -> dict[str, str]:
         "SWEEP_INTERVAL_S": "0",
         "LOG_LEVEL": "WARNING",
     }
+
+
+def assert_stored_once(url: str, writes: Tally, at_least: int = 8) -> None:
+    """Every write the service acknowledged is stored exactly once."""
+    assert len(writes.acknowledged) > at_least
+    with psycopg.connect(url) as conn:
+        stored = dict(
+            conn.execute(
+                "SELECT idempotency_key, count(*) FROM cases "
+                "WHERE idempotency_key = ANY(%s) GROUP BY idempotency_key",
+                (list(writes.acknowledged),),
+            ).fetchall()
+        )
+    assert stored == dict.fromkeys(writes.acknowledged, 1)
